@@ -1,0 +1,1 @@
+"""The signed-in user's dashboard and per-network pages."""

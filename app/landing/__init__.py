@@ -1,0 +1,1 @@
+"""The public landing page."""

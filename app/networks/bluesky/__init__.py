@@ -1,0 +1,1 @@
+"""bluesky network: OAuth registration, live fetcher and/or archive importer."""

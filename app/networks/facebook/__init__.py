@@ -1,0 +1,1 @@
+"""facebook network: OAuth registration, live fetcher and/or archive importer."""

@@ -1,0 +1,1 @@
+"""github network: OAuth registration, live fetcher and/or archive importer."""

@@ -1,0 +1,1 @@
+"""instagram network: OAuth registration, live fetcher and/or archive importer."""

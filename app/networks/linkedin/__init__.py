@@ -1,0 +1,1 @@
+"""linkedin network: OAuth registration, live fetcher and/or archive importer."""

@@ -1,0 +1,1 @@
+"""mastodon network: OAuth registration, live fetcher and/or archive importer."""

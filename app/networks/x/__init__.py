@@ -1,0 +1,1 @@
+"""x network: OAuth registration, live fetcher and/or archive importer."""
