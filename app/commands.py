@@ -5,10 +5,14 @@ from __future__ import annotations
 import sys
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
+from rq import SimpleWorker
 
 from app.auth.rules import check_new_account
+from app.demo import create_demo_user
 from app.extensions import db
+from app.jobs import redis_queue
 from app.models import User
 
 
@@ -44,4 +48,27 @@ def run_tests(coverage: bool, pytest_args: tuple[str, ...]) -> None:
     sys.exit(pytest.main(args))
 
 
-COMMANDS = (create_user, run_tests)
+@click.command("demo")
+@click.option("--username", default="demo", show_default=True, help="The demo user's name.")
+@click.option("--password", default=None, help="Its password (random when not given).")
+@click.option("--followers", type=int, default=None, help="Followers per demo account.")
+@with_appcontext
+def demo(username: str, password: str | None, followers: int | None) -> None:
+    """Create (or refresh) a demo user with a synthetic account on every network."""
+    user, password = create_demo_user(username, password, followers)
+    click.echo(f"Demo user ready: sign in as {user.username} with password {password}")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@with_appcontext
+def worker(burst: bool) -> None:
+    """Run background jobs from Redis (needs REDIS_URL); without Redis jobs run in-process."""
+    if not current_app.config.get("REDIS_URL"):
+        click.echo("REDIS_URL is not set: jobs run inside the web process, no worker needed.")
+        sys.exit(1)
+    queue = redis_queue(current_app)
+    SimpleWorker([queue], connection=queue.connection).work(burst=burst)
+
+
+COMMANDS = (create_user, run_tests, demo, worker)

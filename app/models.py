@@ -6,15 +6,37 @@ account removes all of its data in one statement.
 
 from __future__ import annotations
 
+import enum
 import secrets
 from datetime import UTC, datetime
+from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import Index, String, func, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, func, select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import DateTime, TypeDecorator
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.crypto import EncryptedText
 from app.extensions import db
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite forgets zones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
 
 
 def utcnow() -> datetime:
@@ -39,7 +61,12 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     display_name: Mapped[str | None] = mapped_column(String(100))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
-    created_at: Mapped[datetime] = mapped_column(db.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    connections: Mapped[list[Connection]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="Connection.id",
+    )
 
     __table_args__ = (
         Index("uq_users_username_lower", func.lower(username), unique=True),
@@ -94,3 +121,187 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
 def load_user(session_token: str) -> User | None:
     """Flask-Login user loader: find the user whose current session token this is."""
     return db.session.scalar(select(User).where(User.session_token == session_token))
+
+
+class SyncStatus(enum.StrEnum):
+    """Where a sync or import job is."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    PAUSED = "paused"  #: waiting for a rate limit to reset
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ConnectionStatus(enum.StrEnum):
+    """Whether a connection can be synced."""
+
+    OK = "ok"
+    RECONNECT = "reconnect"  #: the token was revoked or expired; the data is kept
+
+
+class Connection(db.Model):  # type: ignore[name-defined,misc]
+    """One network account connected by a user (live, public handle, import or demo)."""
+
+    __tablename__ = "connections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    network: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(10))
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    handle: Mapped[str | None] = mapped_column(String(255))
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    profile_url: Mapped[str | None] = mapped_column(String(500))
+    avatar_url: Mapped[str | None] = mapped_column(String(500))
+    instance_url: Mapped[str | None] = mapped_column(String(255))
+    access_token: Mapped[str | None] = mapped_column(EncryptedText())
+    refresh_token: Mapped[str | None] = mapped_column(EncryptedText())
+    token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(12), default=ConnectionStatus.OK)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    current_snapshot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("snapshots.id", ondelete="SET NULL", use_alter=True)
+    )
+
+    user: Mapped[User] = relationship(back_populates="connections")
+    current_snapshot: Mapped[Snapshot | None] = relationship(
+        foreign_keys=[current_snapshot_id], post_update=True
+    )
+    runs: Mapped[list[SyncRun]] = relationship(
+        back_populates="connection", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="SyncRun.id.desc()",
+    )
+
+    __table_args__ = (UniqueConstraint("user_id", "network"),)
+
+    def __repr__(self) -> str:
+        return f"<Connection {self.network}:{self.handle} of user {self.user_id}>"
+
+
+class SyncRun(db.Model):  # type: ignore[name-defined,misc]
+    """One fetch or import job, with its progress as the page shows it."""
+
+    __tablename__ = "sync_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(
+        ForeignKey("connections.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))  #: live, public, import or demo
+    status: Mapped[str] = mapped_column(String(10), default=SyncStatus.QUEUED)
+    stage: Mapped[str | None] = mapped_column(String(40))
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int | None] = mapped_column()
+    requests: Mapped[int] = mapped_column(default=0)
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str | None] = mapped_column(Text)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    connection: Mapped[Connection] = relationship(back_populates="runs")
+
+    @property
+    def active(self) -> bool:
+        """Whether the job is still queued, running or paused."""
+        return self.status in {SyncStatus.QUEUED, SyncStatus.RUNNING, SyncStatus.PAUSED}
+
+
+class Snapshot(db.Model):  # type: ignore[name-defined,misc]
+    """The stored result of one finished sync: counts, analysis results and graph layouts.
+
+    The people, follows and posts of a snapshot are rows tagged with its id. A sync builds a
+    new snapshot beside the current one and switches ``Connection.current_snapshot_id`` when
+    it has finished, so pages never see half a sync.
+    """
+
+    __tablename__ = "snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(
+        ForeignKey("connections.id", ondelete="CASCADE"), index=True
+    )
+    sync_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sync_runs.id", ondelete="SET NULL")
+    )
+    complete: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    archive_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    followers_count: Mapped[int | None] = mapped_column()
+    friends_count: Mapped[int | None] = mapped_column()
+    posts_count: Mapped[int | None] = mapped_column()
+    mutuals_count: Mapped[int | None] = mapped_column()
+    results: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    followers_graph: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
+    friends_graph: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
+
+
+class Person(db.Model):  # type: ignore[name-defined,misc]
+    """A follower or friend of a connected account, as of one snapshot, with their metrics."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(255))
+    handle: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255))
+    url: Mapped[str | None] = mapped_column(String(500))
+    avatar_url: Mapped[str | None] = mapped_column(String(500))
+    followers_count: Mapped[int | None] = mapped_column()
+    following_count: Mapped[int | None] = mapped_column()
+    posts_count: Mapped[int | None] = mapped_column()
+    is_follower: Mapped[bool] = mapped_column(default=False)
+    is_friend: Mapped[bool] = mapped_column(default=False)
+    my_followers_they_follow: Mapped[int | None] = mapped_column()
+    common_friends: Mapped[int | None] = mapped_column()
+    follower_community: Mapped[int | None] = mapped_column()
+    friend_community: Mapped[int | None] = mapped_column()
+    pagerank: Mapped[float | None] = mapped_column()
+    links: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    __table_args__ = (
+        Index("ix_people_snapshot_external", "snapshot_id", "external_id", unique=True),
+        Index("ix_people_snapshot_handle", "snapshot_id", "handle"),
+    )
+
+
+class Follow(db.Model):  # type: ignore[name-defined,misc]
+    """``source`` follows ``target`` (external ids) among a snapshot's people and owner."""
+
+    __tablename__ = "follows"
+
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("snapshots.id", ondelete="CASCADE"), primary_key=True
+    )
+    source: Mapped[str] = mapped_column(String(255), primary_key=True)
+    target: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
+class Post(db.Model):  # type: ignore[name-defined,misc]
+    """A post of the connected account as of one snapshot, with its sentiment."""
+
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("snapshots.id", ondelete="CASCADE"), index=True
+    )
+    external_id: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(20), default="post")
+    text: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str | None] = mapped_column(String(500))
+    reply_count: Mapped[int | None] = mapped_column()
+    like_count: Mapped[int | None] = mapped_column()
+    repost_count: Mapped[int | None] = mapped_column()
+    in_reply_to: Mapped[str | None] = mapped_column(String(255))
+    is_repost: Mapped[bool] = mapped_column(default=False)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sentiment_label: Mapped[str | None] = mapped_column(String(10))
+    sentiment_score: Mapped[float | None] = mapped_column()

@@ -73,6 +73,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = database_url(f"sqlite:///{INSTANCE_DIR / 'md_analytics.db'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
+    #: ``thread`` (in-process), ``rq`` (Redis workers) or ``inline``; unset picks rq with Redis.
+    JOBS_MODE: str | None = os.environ.get("JOBS_MODE") or None
 
     # Sessions and cookies.
     SESSION_COOKIE_HTTPONLY = True
@@ -122,6 +124,7 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key"  # noqa: S105 - test-only value
     TOKEN_ENCRYPTION_KEY = "t7Nf0a1XcmRvQbNd1j6lSJlpaTc7T8PjyHmuEE0W3NQ="  # noqa: S105
     RATELIMIT_STORAGE_URI = "memory://"
+    JOBS_MODE = "inline"
     SIGNIN_LIMIT_PER_IP = "1000 per minute"
     SIGNIN_LIMIT_PER_ACCOUNT = "1000 per minute"
     REGISTER_LIMIT_PER_IP = "1000 per minute"

@@ -1,1 +1,17 @@
-"""Analyzers: plain Python, no Flask. Run once per sync; results are stored on the snapshot."""
+"""Analyzers: plain Python, no Flask. Run once per sync; results are stored on the snapshot.
+
+Every result is JSON-ready (dicts, lists, str, int, float, bool, None). Unknown numbers are
+``None``, never ``0``.
+
+- :func:`app.analysis.timeline.analyse_timeline` ``(posts, tz="UTC")`` -> ``{"tz", "total",
+  "authored", "reposts", "kinds", "response_known", "response_unknown", "responded",
+  "response_share", "first_response_known", "median_first_response_seconds", "by_month",
+  "by_week", "heatmap": {"days", "hours", "counts"}, "top_posts": {"formula", "posts"},
+  "first_post_at", "last_post_at"}``.
+- :func:`app.analysis.sentiment.analyse_sentiment` ``(posts, engine="vader", tz="UTC")`` ->
+  ``(per_post, summary)``.
+- :func:`app.analysis.graph.analyse_graphs` ``(data, max_people=2000)`` -> ``{"followers",
+  "friends", "mutuals"}``.
+- :func:`app.analysis.growth.growth_between` / :func:`app.analysis.growth.growth_series`.
+- :mod:`app.analysis.export`: streaming CSV / JSON / GEXF / GraphML builders.
+"""

@@ -1,0 +1,186 @@
+"""Timeline statistics: how much the account posts, when, and how the posts land."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from app.networks.base import Post
+
+ENGAGEMENT_FORMULA = "engagement = replies + likes + reposts"
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+TOP_POSTS = 10
+
+
+def responded(post: Post) -> bool | None:
+    """Whether ``post`` got any reply, like or repost.
+
+    :returns: ``None`` when all three counts are unknown; otherwise whether any known count
+        is above zero.
+    """
+    counts = (post.reply_count, post.like_count, post.repost_count)
+    if all(count is None for count in counts):
+        return None
+    return any(count for count in counts if count is not None)
+
+
+def engagement(post: Post) -> int:
+    """:returns: replies + likes + reposts, unknown counts taken as 0 (for ranking only)."""
+    return (post.reply_count or 0) + (post.like_count or 0) + (post.repost_count or 0)
+
+
+def _month_periods(first: date, last: date) -> list[str]:
+    periods = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        periods.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return periods
+
+
+def _week_key(day: date) -> str:
+    iso = day.isocalendar()
+    return f"{iso.year:04d}-W{iso.week:02d}"
+
+
+def _week_periods(first: date, last: date) -> list[str]:
+    monday = first - timedelta(days=first.weekday())
+    periods = []
+    while monday <= last:
+        periods.append(_week_key(monday))
+        monday += timedelta(days=7)
+    return periods
+
+
+def _series(
+    periods: list[str],
+    posts: Counter[str],
+    reposts: Counter[str],
+    known: Counter[str],
+    got: Counter[str],
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "period": period,
+            "posts": posts[period],
+            "reposts": reposts[period],
+            "known": known[period],
+            "responded": got[period],
+        }
+        for period in periods
+    ]
+
+
+def analyse_timeline(posts: Sequence[Post], tz: str = "UTC") -> dict[str, Any]:
+    """Count, date and rank the account's posts.
+
+    Reposts (``is_repost``) are counted separately and left out of everything "authored":
+    period ``posts`` counts, response share, first response time, heatmap and top posts.
+
+    :param posts: the account's posts; ``created_at`` must be timezone-aware.
+    :param tz: IANA time zone name used for periods and the heatmap.
+    :returns: a JSON-ready dict; see the module docs of :mod:`app.analysis` for its keys.
+    :raises zoneinfo.ZoneInfoNotFoundError: for an unknown ``tz``.
+    """
+    zone = ZoneInfo(tz)
+    authored = [p for p in posts if not p.is_repost]
+    local_all = [(p, p.created_at.astimezone(zone)) for p in posts]
+
+    months_posts: Counter[str] = Counter()
+    months_reposts: Counter[str] = Counter()
+    months_known: Counter[str] = Counter()
+    months_got: Counter[str] = Counter()
+    weeks_posts: Counter[str] = Counter()
+    weeks_reposts: Counter[str] = Counter()
+    weeks_known: Counter[str] = Counter()
+    weeks_got: Counter[str] = Counter()
+    heatmap = [[0] * 24 for _ in range(7)]
+    kinds: Counter[str] = Counter()
+    known = got = 0
+    delays: list[float] = []
+
+    for post, local in local_all:
+        month = local.strftime("%Y-%m")
+        week = _week_key(local.date())
+        if post.is_repost:
+            months_reposts[month] += 1
+            weeks_reposts[week] += 1
+            continue
+        kinds[post.kind] += 1
+        months_posts[month] += 1
+        weeks_posts[week] += 1
+        heatmap[local.weekday()][local.hour] += 1
+        answer = responded(post)
+        if answer is not None:
+            known += 1
+            months_known[month] += 1
+            weeks_known[week] += 1
+            if answer:
+                got += 1
+                months_got[month] += 1
+                weeks_got[week] += 1
+        if post.first_response_at is not None:
+            delay = (post.first_response_at - post.created_at).total_seconds()
+            if delay >= 0:
+                delays.append(delay)
+
+    by_month: list[dict[str, Any]] = []
+    by_week: list[dict[str, Any]] = []
+    first_at = last_at = None
+    if local_all:
+        days = [local.date() for _, local in local_all]
+        first_day, last_day = min(days), max(days)
+        by_month = _series(
+            _month_periods(first_day, last_day),
+            months_posts,
+            months_reposts,
+            months_known,
+            months_got,
+        )
+        by_week = _series(
+            _week_periods(first_day, last_day), weeks_posts, weeks_reposts, weeks_known, weeks_got
+        )
+        first_at = min(local for _, local in local_all).isoformat()
+        last_at = max(local for _, local in local_all).isoformat()
+
+    ranked = sorted(
+        authored, key=lambda p: (-engagement(p), -p.created_at.timestamp(), p.external_id)
+    )
+    top = [
+        {
+            "id": p.external_id,
+            "created_at": p.created_at.astimezone(zone).isoformat(),
+            "kind": p.kind,
+            "text": p.text[:280],
+            "url": p.url,
+            "replies": p.reply_count,
+            "likes": p.like_count,
+            "reposts": p.repost_count,
+            "engagement": engagement(p),
+        }
+        for p in ranked[:TOP_POSTS]
+    ]
+
+    return {
+        "tz": tz,
+        "total": len(posts),
+        "authored": len(authored),
+        "reposts": len(posts) - len(authored),
+        "kinds": dict(sorted(kinds.items())),
+        "response_known": known,
+        "response_unknown": len(authored) - known,
+        "responded": got,
+        "response_share": round(got / known, 4) if known else None,
+        "first_response_known": len(delays),
+        "median_first_response_seconds": float(statistics.median(delays)) if delays else None,
+        "by_month": by_month,
+        "by_week": by_week,
+        "heatmap": {"days": list(WEEKDAYS), "hours": list(range(24)), "counts": heatmap},
+        "top_posts": {"formula": ENGAGEMENT_FORMULA, "posts": top},
+        "first_post_at": first_at,
+        "last_post_at": last_at,
+    }

@@ -1,0 +1,434 @@
+"""Sync service: run a fetch or import, analyse it, and store it as a new snapshot.
+
+Data flows one way: a *producer* (live fetcher, archive importer or the demo generator)
+returns an :class:`~app.networks.base.AccountData`; :func:`store_snapshot` analyses it once
+and writes people, follows and posts under a new, incomplete snapshot; the last short
+transaction marks it complete and points the connection at it. Pages read only a
+connection's current snapshot, so they never see half a sync, and a sync that fails or is
+killed leaves the previous snapshot in place.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete, insert, select, update
+
+from app.analysis.graph import analyse_graphs
+from app.analysis.growth import growth_between
+from app.analysis.sentiment import analyse_sentiment, get_engine
+from app.analysis.timeline import analyse_timeline
+from app.extensions import db
+from app.models import (
+    Connection,
+    ConnectionStatus,
+    Follow,
+    Person,
+    Post,
+    Snapshot,
+    SyncRun,
+    SyncStatus,
+    User,
+    utcnow,
+)
+from app.networks import NETWORKS
+from app.networks.base import AccountData, ArchiveError, AuthExpired, NetworkError
+from app.sources import PRODUCERS
+
+log = logging.getLogger(__name__)
+
+#: How many rows one bulk insert statement carries.
+BATCH = 2000
+#: A run that has not reported progress for this long is taken as dead (server restarted).
+STALE_AFTER = timedelta(minutes=15)
+#: How many gained / lost people a snapshot lists by name.
+GROWTH_LIST_MAX = 500
+
+
+class SyncRefused(Exception):
+    """A sync cannot start now (one is already running, or the connection needs reconnecting)."""
+
+
+class RunProgress:
+    """:class:`~app.networks.base.Progress` that writes to a :class:`SyncRun` row.
+
+    Writes are throttled to one commit per ``interval`` seconds, except stage changes and
+    pauses, which the page should show at once.
+    """
+
+    def __init__(self, run: SyncRun, interval: float = 0.5) -> None:
+        self.run = run
+        self.interval = interval
+        self._last = 0.0
+
+    def _flush(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._last >= self.interval:
+            self.run.updated_at = utcnow()
+            db.session.commit()
+            self._last = now
+
+    def _resume(self) -> None:
+        if self.run.status == SyncStatus.PAUSED:
+            self.run.status = SyncStatus.RUNNING
+            self.run.paused_until = None
+
+    def stage(self, name: str, total: int | None = None) -> None:
+        self._resume()
+        self.run.stage = name
+        self.run.total = total
+        self.run.done = 0
+        self._flush(force=True)
+
+    def advance(self, done: int = 1) -> None:
+        self._resume()
+        self.run.done += done
+        self._flush()
+
+    def paused(self, until: datetime) -> None:
+        self.run.status = SyncStatus.PAUSED
+        self.run.paused_until = until
+        self._flush(force=True)
+
+    def request(self) -> None:
+        self.run.requests += 1
+        self._flush()
+
+
+def run_sync(run_id: int) -> None:
+    """Run one queued sync to the end (called by the job runner, inside an app context).
+
+    Failures are recorded on the run with a message for the page; nothing already stored is
+    touched unless the new snapshot was completed.
+    """
+    run = db.session.get(SyncRun, run_id)
+    if run is None or run.status not in {SyncStatus.QUEUED, SyncStatus.PAUSED}:
+        return
+    connection = run.connection
+    run.status = SyncStatus.RUNNING
+    run.started_at = run.updated_at = utcnow()
+    db.session.commit()
+    progress = RunProgress(run)
+    started = time.monotonic()
+    try:
+        data = PRODUCERS[run.kind](connection, run, progress)
+        backdate = run.params.get("snapshot_at")
+        store_snapshot(
+            connection,
+            run,
+            data,
+            progress,
+            seconds=time.monotonic() - started,
+            created_at=datetime.fromisoformat(backdate) if backdate else None,
+        )
+    except AuthExpired as error:
+        db.session.rollback()
+        connection.status = ConnectionStatus.RECONNECT
+        fail(run, str(error) or "The network refused the stored token: reconnect it.")
+    except (NetworkError, ArchiveError, SyncRefused) as error:
+        db.session.rollback()
+        fail(run, str(error))
+    except Exception:
+        log.exception("sync run %s failed", run_id)
+        db.session.rollback()
+        fail(run, "An unexpected error stopped this sync. Your earlier data is unchanged.")
+    finally:
+        if run.params.get("path"):
+            remove_upload(run.params["path"])
+    log.info(
+        "sync run %s (%s %s) %s: %s requests, %.1f s",
+        run_id,
+        connection.network,
+        run.kind,
+        run.status,
+        run.requests,
+        time.monotonic() - started,
+    )
+
+
+def fail(run: SyncRun, message: str) -> None:
+    """Record ``run`` as failed with ``message`` and drop any half-built snapshot."""
+    run.status = SyncStatus.FAILED
+    run.error = message
+    run.paused_until = None
+    run.finished_at = utcnow()
+    db.session.execute(
+        delete(Snapshot).where(Snapshot.sync_run_id == run.id, Snapshot.complete.is_(False))
+    )
+    db.session.commit()
+
+
+def remove_upload(path: str) -> None:
+    """Delete an uploaded archive once its import has ended, whatever the outcome."""
+    try:
+        if os.path.isdir(path):
+            return
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+def batched(rows: Iterable[dict[str, Any]], size: int = BATCH) -> Iterator[list[dict[str, Any]]]:
+    """Split ``rows`` into lists of at most ``size``."""
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def analyse(data: AccountData, *, timezone: str, engine: str, max_people: int) -> dict[str, Any]:
+    """Run every analyzer once over ``data``; the results are stored on the snapshot."""
+    sentiment_per_post, sentiment = analyse_sentiment(data.posts, get_engine(engine), tz=timezone)
+    return {
+        "timeline": analyse_timeline(data.posts, tz=timezone),
+        "sentiment": sentiment,
+        "sentiment_per_post": sentiment_per_post,
+        "graphs": analyse_graphs(data, max_people=max_people),
+    }
+
+
+def previous_people(snapshot_id: int | None) -> tuple[dict[str, str], set[str], set[str]] | None:
+    """Handles, follower ids and friend ids of the snapshot before this sync (for growth)."""
+    if snapshot_id is None:
+        return None
+    rows = db.session.execute(
+        select(Person.external_id, Person.handle, Person.is_follower, Person.is_friend).where(
+            Person.snapshot_id == snapshot_id
+        )
+    ).all()
+    handles = {row.external_id: row.handle for row in rows}
+    followers = {row.external_id for row in rows if row.is_follower}
+    friends = {row.external_id for row in rows if row.is_friend}
+    return handles, followers, friends
+
+
+def growth_result(
+    previous: Snapshot | None, data: AccountData, handles_now: dict[str, str]
+) -> dict[str, Any] | None:
+    """Who arrived and who left since ``previous``, with handles, capped for the page."""
+    before = previous_people(previous.id if previous else None)
+    if before is None or previous is None:
+        return None
+    handles_before, prev_followers, prev_friends = before
+    prev_followers_known = None if previous.followers_count is None else prev_followers
+    prev_friends_known = None if previous.friends_count is None else prev_friends
+    diff = growth_between(prev_followers_known, prev_friends_known, data.followers, data.friends)
+    for section in diff.values():
+        for key in ("gained", "lost"):
+            ids = section.get(key)
+            if ids is None:
+                continue
+            section[f"{key}_count"] = len(ids)
+            section[key] = [
+                {"id": pid, "handle": handles_now.get(pid) or handles_before.get(pid) or pid}
+                for pid in ids[:GROWTH_LIST_MAX]
+            ]
+    diff["since"] = previous.created_at.isoformat()
+    return diff
+
+
+def person_rows(
+    snapshot_id: int, data: AccountData, graphs: dict[str, Any]
+) -> Iterator[dict[str, Any]]:
+    """One row per follower or friend, with the metrics of the graph analysis."""
+    followers = graphs["followers"]["people"]
+    friends = graphs["friends"]["people"]
+    for pid in dict.fromkeys([*followers, *friends]):
+        person = data.people.get(pid)
+        as_follower = followers.get(pid, {})
+        as_friend = friends.get(pid, {})
+        yield {
+            "snapshot_id": snapshot_id,
+            "external_id": pid,
+            "handle": person.handle if person else pid,
+            "name": person.name if person else None,
+            "url": person.url if person else None,
+            "avatar_url": person.avatar_url if person else None,
+            "followers_count": person.followers_count if person else None,
+            "following_count": person.following_count if person else None,
+            "posts_count": person.posts_count if person else None,
+            "is_follower": pid in followers,
+            "is_friend": pid in friends,
+            "my_followers_they_follow": as_follower.get("my_followers_they_follow"),
+            "common_friends": as_friend.get("common_friends"),
+            "follower_community": as_follower.get("community"),
+            "friend_community": as_friend.get("community"),
+            "pagerank": as_follower.get("pagerank", as_friend.get("pagerank")),
+            "links": list(person.links) if person else [],
+        }
+
+
+def follow_rows(snapshot_id: int, data: AccountData) -> Iterator[dict[str, Any]]:
+    """Every known follow edge among the owner and their followers and friends."""
+    owner = data.owner.external_id
+    known = set(data.followers or ()) | set(data.friends or ()) | {owner}
+    edges = {(edge.source, edge.target) for edge in data.follows}
+    edges.update((pid, owner) for pid in data.followers or ())
+    edges.update((owner, pid) for pid in data.friends or ())
+    for source, target in sorted(edges):
+        if source != target and source in known and target in known:
+            yield {"snapshot_id": snapshot_id, "source": source, "target": target}
+
+
+def post_rows(
+    snapshot_id: int, data: AccountData, sentiment: dict[str, tuple[str, float]]
+) -> Iterator[dict[str, Any]]:
+    """One row per post, with its sentiment label and score."""
+    seen: set[str] = set()
+    for post in data.posts:
+        if post.external_id in seen:
+            continue
+        seen.add(post.external_id)
+        label, score = sentiment.get(post.external_id, (None, None))
+        yield {
+            "snapshot_id": snapshot_id,
+            "external_id": post.external_id,
+            "created_at": post.created_at,
+            "kind": post.kind,
+            "text": post.text,
+            "url": post.url,
+            "reply_count": post.reply_count,
+            "like_count": post.like_count,
+            "repost_count": post.repost_count,
+            "in_reply_to": post.in_reply_to,
+            "is_repost": post.is_repost,
+            "first_response_at": post.first_response_at,
+            "sentiment_label": label,
+            "sentiment_score": score,
+        }
+
+
+def store_snapshot(
+    connection: Connection,
+    run: SyncRun,
+    data: AccountData,
+    progress: RunProgress,
+    *,
+    seconds: float = 0.0,
+    created_at: datetime | None = None,
+) -> Snapshot:
+    """Analyse ``data`` and store it as the connection's new current snapshot.
+
+    :param created_at: the snapshot's date (the demo backdates its first snapshot).
+    """
+    config = current_app.config
+    user = db.session.get(User, connection.user_id)
+    assert user is not None
+    progress.stage("analysing")
+    results = analyse(
+        data,
+        timezone=user.timezone,
+        engine=config["SENTIMENT_ENGINE"],
+        max_people=config["GRAPH_MAX_PEOPLE"],
+    )
+    graphs = results["graphs"]
+    handles_now = {pid: p.handle for pid, p in data.people.items()}
+
+    # Leftovers of runs that died half-way are dropped before building a new snapshot.
+    db.session.execute(
+        delete(Snapshot).where(
+            Snapshot.connection_id == connection.id, Snapshot.complete.is_(False)
+        )
+    )
+    previous = connection.current_snapshot
+    info = NETWORKS[connection.network]
+    snapshot = Snapshot(
+        connection_id=connection.id,
+        sync_run_id=run.id,
+        complete=False,
+        created_at=created_at or utcnow(),
+        archive_date=data.archive_date,
+        followers_count=None if data.followers is None else graphs["followers"]["total"],
+        friends_count=None if data.friends is None else graphs["friends"]["total"],
+        posts_count=len({post.external_id for post in data.posts}),
+        mutuals_count=graphs["mutuals"],
+        results={
+            "source": run.kind,
+            "profile": {
+                "handle": data.owner.handle,
+                "name": data.owner.name,
+                "followers_count": data.owner.followers_count,
+                "following_count": data.owner.following_count,
+                "posts_count": data.owner.posts_count,
+            },
+            "timeline": results["timeline"],
+            "sentiment": results["sentiment"],
+            "graph_meta": {
+                section: {
+                    key: graphs[section][key]
+                    for key in ("available", "total", "covered", "fetched", "communities")
+                }
+                for section in ("followers", "friends")
+            },
+            "growth": growth_result(previous, data, handles_now),
+            "notes": [*info.notes, *data.notes],
+            "missing_parts": list(data.missing_parts),
+            "requests": run.requests,
+            "seconds": round(seconds, 2),
+        },
+        followers_graph=graphs["followers"]["graph"],
+        friends_graph=graphs["friends"]["graph"],
+    )
+    db.session.add(snapshot)
+    db.session.commit()
+
+    steps = (
+        (Person, person_rows(snapshot.id, data, graphs)),
+        (Follow, follow_rows(snapshot.id, data)),
+        (Post, post_rows(snapshot.id, data, results["sentiment_per_post"])),
+    )
+    progress.stage("saving", total=None)
+    for model, rows in steps:
+        for chunk in batched(rows):
+            db.session.execute(insert(model), chunk)
+            progress.advance(len(chunk))
+        db.session.commit()
+
+    # The switch: one short transaction makes the new snapshot the visible one.
+    snapshot.complete = True
+    connection.current_snapshot_id = snapshot.id
+    connection.last_synced_at = snapshot.created_at
+    connection.external_id = connection.external_id or data.owner.external_id
+    connection.handle = data.owner.handle or connection.handle
+    connection.display_name = data.owner.name or connection.display_name
+    connection.profile_url = data.owner.url or connection.profile_url
+    connection.avatar_url = data.owner.avatar_url or connection.avatar_url
+    run.status = SyncStatus.DONE
+    run.stage = "done"
+    run.finished_at = utcnow()
+    run.paused_until = None
+    db.session.commit()
+    prune_old_snapshots(connection.id, keep=snapshot.id)
+    return snapshot
+
+
+def prune_old_snapshots(connection_id: int, keep: int) -> None:
+    """Drop the rows and graphs of older snapshots; their counts stay for the growth chart."""
+    old = select(Snapshot.id).where(Snapshot.connection_id == connection_id, Snapshot.id != keep)
+    for model in (Person, Follow, Post):
+        db.session.execute(delete(model).where(model.snapshot_id.in_(old)))
+    db.session.execute(
+        update(Snapshot)
+        .where(Snapshot.id.in_(old))
+        .values(followers_graph=None, friends_graph=None)
+    )
+    db.session.commit()
+
+
+def disconnect(connection: Connection) -> None:
+    """Delete a connection and everything stored for it."""
+    connection.current_snapshot_id = None
+    db.session.flush()
+    db.session.delete(connection)
+    db.session.commit()
+
+
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC datetime (naive values are taken as UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -1,0 +1,444 @@
+"""Deterministic synthetic accounts for ``manage.py demo``, tests and benchmarks.
+
+The data has the shape of a real account: communities of people who follow each other more
+than they follow outsiders, heavy-tailed follower counts, about a third of followers followed
+back, and two years of posts with mixed sentiment and responses. It only contains what the
+chosen network can really provide (:data:`app.networks.NETWORKS`): no counts and no edges
+among people for LinkedIn, Facebook and Instagram, and LinkedIn connections are both
+followers and friends.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import zlib
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from app.networks import NETWORKS, NetworkInfo
+from app.networks.base import AccountData, Follow, Person, Post
+
+DEMO_BIO = "Demo account"
+#: Share of followers the owner follows back.
+RECIPROCITY = 0.35
+#: Share of people whose own following list is "fetched" on networks with edges.
+FETCHED_SHARE = 0.9
+#: Chance that a follow edge stays inside the person's community.
+IN_COMMUNITY = 0.8
+
+FIRST = [
+    "ana",
+    "lee",
+    "sam",
+    "kim",
+    "alex",
+    "jo",
+    "maria",
+    "omar",
+    "li",
+    "wei",
+    "noah",
+    "emma",
+    "liam",
+    "olivia",
+    "ava",
+    "mia",
+    "zoe",
+    "ivan",
+    "sofia",
+    "lucas",
+    "nina",
+    "raj",
+    "priya",
+    "yuki",
+    "hana",
+    "leo",
+    "max",
+    "ella",
+    "finn",
+    "ruby",
+    "kai",
+    "aria",
+    "ben",
+    "chloe",
+    "dan",
+    "eva",
+    "felix",
+    "gina",
+    "hugo",
+    "iris",
+    "jack",
+    "kate",
+    "luke",
+    "mona",
+    "ned",
+    "opal",
+    "paul",
+    "quinn",
+    "rosa",
+    "tom",
+    "una",
+    "vic",
+]
+LAST = [
+    "lee",
+    "smith",
+    "chen",
+    "garcia",
+    "khan",
+    "novak",
+    "silva",
+    "kowalski",
+    "muller",
+    "rossi",
+    "dubois",
+    "tanaka",
+    "park",
+    "nguyen",
+    "patel",
+    "santos",
+    "ivanova",
+    "berg",
+    "fischer",
+    "costa",
+    "moreau",
+    "okafor",
+    "haddad",
+    "larsen",
+    "reyes",
+]
+POSITIVE = [
+    "love",
+    "great",
+    "awesome",
+    "happy",
+    "wonderful",
+    "excellent",
+    "brilliant",
+    "fantastic",
+    "delighted",
+    "proud",
+    "excited",
+    "amazing",
+    "lovely",
+    "grateful",
+    "nice",
+]
+NEGATIVE = [
+    "hate",
+    "terrible",
+    "awful",
+    "sad",
+    "horrible",
+    "disappointing",
+    "broken",
+    "angry",
+    "annoyed",
+    "frustrating",
+    "worst",
+    "ugly",
+    "painful",
+    "bad",
+]
+TOPICS = [
+    "the release",
+    "the new build",
+    "this library",
+    "our meetup",
+    "the conference",
+    "the weather",
+    "my commute",
+    "the migration",
+    "the docs",
+    "this week",
+    "the update",
+    "the talk",
+    "the train",
+    "the coffee",
+    "the test suite",
+]
+NEUTRAL = (
+    "Reading about {t} today.",
+    "Notes on {t} are in the repo.",
+    "Working on {t} this afternoon.",
+    "Thread about {t} below.",
+    "Moved {t} to Tuesday.",
+)
+POSITIVE_T = (
+    "I {p} {t}, it is {p2}!",
+    "So {p} about {t}. Really {p2} work by everyone.",
+    "{t} was {p2} :)",
+)
+NEGATIVE_T = (
+    "{t} is {n} again.",
+    "Really {n} experience with {t}. So {n2}.",
+    "I {n} how {t} turned out :(",
+)
+KINDS = {
+    "github": ("issue", "pull_request", "comment", "push"),
+    "mastodon": ("post", "reply"),
+    "bluesky": ("post", "reply"),
+    "x": ("post", "reply"),
+}
+
+
+def _rng(network: str, seed: int, salt: str = "") -> random.Random:
+    key = zlib.crc32(f"{network}:{seed}:{salt}".encode())
+    return random.Random(key)  # noqa: S311 - demo data, not security
+
+
+def _handles(rng: random.Random, count: int, taken: set[str]) -> list[str]:
+    out = []
+    for _ in range(count):
+        while True:
+            handle = f"{rng.choice(FIRST)}_{rng.choice(LAST)}{rng.randint(1, 999)}"
+            if handle not in taken:
+                taken.add(handle)
+                out.append(handle)
+                break
+    return out
+
+
+def _person(rng: random.Random, pid: str, handle: str, info: NetworkInfo) -> Person:
+    name = " ".join(part.capitalize() for part in handle.rstrip("0123456789").split("_"))
+    followers_count = following_count = None
+    if info.people_counts:
+        followers_count = int(rng.lognormvariate(4.5, 1.6))
+        following_count = int(rng.lognormvariate(5.0, 1.0))
+    return Person(
+        external_id=pid,
+        handle=handle,
+        name=name,
+        url=info.profile_url.format(handle=handle, url=f"https://example.invalid/{handle}"),
+        followers_count=followers_count,
+        following_count=following_count,
+        bio=DEMO_BIO,
+    )
+
+
+def _text(rng: random.Random, network: str) -> str:
+    roll = rng.random()
+    topic = rng.choice(TOPICS)
+    if roll < 0.4:
+        body = rng.choice(POSITIVE_T).format(
+            p=rng.choice(POSITIVE), p2=rng.choice(POSITIVE), t=topic
+        )
+    elif roll < 0.65:
+        body = rng.choice(NEGATIVE_T).format(
+            n=rng.choice(NEGATIVE), n2=rng.choice(NEGATIVE), t=topic
+        )
+    else:
+        body = rng.choice(NEUTRAL).format(t=topic)
+    body = body[0].upper() + body[1:]
+    if rng.random() < 0.15:
+        body += f" https://example.org/{rng.randint(1, 9999)}"
+    if network == "mastodon":
+        body = f"<p>{body.replace('&', '&amp;')}</p>"
+    return body
+
+
+def _posts(
+    rng: random.Random, network: str, info: NetworkInfo, count: int, years: float, now: datetime
+) -> list[Post]:
+    span = years * 365.25 * 86400
+    counts_known = info.connect is not None and info.people_counts
+    kinds = KINDS.get(network, ("post",))
+    posts = []
+    for number in range(count):
+        # More posts in recent months, more in the evening.
+        age = span * (1 - math.sqrt(rng.random()))
+        created = now - timedelta(seconds=age)
+        hour = min(23, max(0, int(rng.gauss(17, 4))))
+        created = created.replace(hour=hour)
+        if created > now:
+            created -= timedelta(days=1)
+        is_repost = rng.random() < 0.08
+        kind = rng.choice(kinds)
+        text = _text(rng, network)
+        if is_repost:
+            text = "" if network != "x" else f"RT @{rng.choice(FIRST)}: {text}"
+        elif rng.random() < 0.03:
+            text = f"https://example.org/link/{number}"
+        replies = likes = reposts = None
+        first_response = None
+        if counts_known and not is_repost:
+            quiet = rng.random() < 0.25
+            replies = 0 if quiet else int(rng.expovariate(0.6))
+            likes = 0 if quiet else int(rng.lognormvariate(1.2, 1.2))
+            reposts = None if network == "github" else (0 if quiet else int(rng.expovariate(1.0)))
+            if replies and rng.random() < 0.7:
+                first_response = created + timedelta(seconds=int(rng.lognormvariate(7.5, 1.5)))
+        posts.append(
+            Post(
+                external_id=f"{network}-post-{number}",
+                created_at=created,
+                text=text,
+                url=f"https://example.invalid/{network}/posts/{number}",
+                kind="repost" if is_repost else kind,
+                reply_count=replies,
+                like_count=likes,
+                repost_count=reposts,
+                is_repost=is_repost,
+                first_response_at=first_response,
+            )
+        )
+    posts.sort(key=lambda p: (p.created_at, p.external_id))
+    return posts
+
+
+def _edges(
+    rng: random.Random, ids: list[str], community: dict[str, int], per_person: float
+) -> set[Follow]:
+    groups: dict[int, list[str]] = {}
+    for pid in ids:
+        groups.setdefault(community[pid], []).append(pid)
+    follows: set[Follow] = set()
+    for pid in ids:
+        degree = min(len(ids) - 1, round(rng.expovariate(1 / per_person))) if per_person else 0
+        own = groups[community[pid]]
+        for _ in range(degree):
+            pool = own if rng.random() < IN_COMMUNITY and len(own) > 1 else ids
+            target = rng.choice(pool)
+            if target != pid:
+                follows.add(Follow(pid, target))
+    return follows
+
+
+def make_account(
+    network: str,
+    followers: int,
+    friends: int | None = None,
+    posts: int = 500,
+    edges_per_person: float = 6.0,
+    seed: int = 0,
+    years: float = 2.0,
+    now: datetime | None = None,
+) -> AccountData:
+    """Make one synthetic account; the same arguments always give the same data.
+
+    :param network: a key of :data:`app.networks.NETWORKS`.
+    :param followers: number of followers.
+    :param friends: number of people followed; default 80% of ``followers``. Ignored for
+        LinkedIn, where connections are both.
+    :param posts: number of posts, spread over ``years`` up to ``now``.
+    :param edges_per_person: mean follows per person among the other people (networks
+        with edges only).
+    :param seed: random seed.
+    :param years: how far back posts go.
+    :param now: end of the post period; default: today at 00:00 UTC.
+    :returns: the account data, ``Source.DEMO``-style (owner bio "Demo account").
+    :raises ValueError: for an unknown network or negative sizes.
+    """
+    info = NETWORKS.get(network)
+    if info is None:
+        raise ValueError(f"unknown network {network!r}")
+    if followers < 0 or (friends is not None and friends < 0) or posts < 0:
+        raise ValueError("sizes must not be negative")
+    now = now or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    rng = _rng(network, seed)
+    n_friends = round(followers * 0.8) if friends is None else friends
+    if network == "linkedin":
+        n_friends = followers
+        mutual = followers
+    else:
+        mutual = min(n_friends, round(followers * RECIPROCITY))
+    total = followers + n_friends - mutual
+    ids = [f"{network[:2]}{1000 + i}" for i in range(total)]
+    follower_ids = ids[:followers]
+    friend_ids = ids[followers - mutual : followers - mutual + n_friends]
+
+    taken: set[str] = set()
+    owner_handle = _handles(rng, 1, taken)[0]
+    handles = _handles(rng, total, taken)
+    people = {
+        pid: _person(rng, pid, handle, info) for pid, handle in zip(ids, handles, strict=True)
+    }
+
+    n_groups = max(1, min(12, round(math.log2(total + 1) / 1.5)))
+    weights = [rng.uniform(0.5, 3.0) for _ in range(n_groups)]
+    community = dict(zip(ids, rng.choices(range(n_groups), weights=weights, k=total), strict=True))
+
+    follows: set[Follow] = set()
+    fetched: set[str] = set()
+    if info.edges and total:
+        fetched = {pid for pid in ids if rng.random() < FETCHED_SHARE}
+        follows = {e for e in _edges(rng, ids, community, edges_per_person) if e.source in fetched}
+
+    owner = Person(
+        external_id=f"{network}-owner",
+        handle=owner_handle,
+        name="Demo Owner",
+        url=info.profile_url.format(
+            handle=owner_handle, url=f"https://example.invalid/{owner_handle}"
+        ),
+        followers_count=followers,
+        following_count=n_friends,
+        posts_count=posts,
+        bio=f"{DEMO_BIO}: synthetic data, not a real person.",
+    )
+    return AccountData(
+        owner=owner,
+        people=people,
+        followers=follower_ids,
+        friends=friend_ids,
+        follows=follows,
+        lists_fetched=fetched,
+        posts=_posts(_rng(network, seed, "posts"), network, info, posts, years, now),
+        notes=list(info.notes),
+    )
+
+
+def evolve(data: AccountData, seed: int, gained: int, lost: int) -> AccountData:
+    """Make another snapshot of ``data`` with ``gained`` new and ``lost`` departed followers.
+
+    ``data`` is not changed. New followers get counts (where the network has them) and a
+    few follows to existing followers; departed followers who are not friends leave
+    ``people`` and their edges go. On LinkedIn the change applies to connections (both
+    lists).
+
+    :param data: the snapshot to start from (made by :func:`make_account`).
+    :param seed: random seed for this step.
+    :param gained: followers to add.
+    :param lost: followers to remove (at most all of them).
+    :returns: a new :class:`AccountData`.
+    """
+    network = data.owner.external_id.removesuffix("-owner")
+    info = NETWORKS[network]
+    rng = _rng(network, seed, "evolve")
+    followers = list(data.followers or [])
+    friends = list(data.friends or [])
+    gone = set(rng.sample(sorted(followers), min(lost, len(followers))))
+    linkedin = network == "linkedin"
+    followers = [pid for pid in followers if pid not in gone]
+    if linkedin:
+        friends = [pid for pid in friends if pid not in gone]
+    keep_people = set(followers) | set(friends)
+    people = {pid: p for pid, p in data.people.items() if pid in keep_people}
+    follows = {e for e in data.follows if e.source in keep_people and e.target in keep_people}
+    fetched = {pid for pid in data.lists_fetched if pid in keep_people}
+
+    taken = {p.handle for p in data.people.values()} | {data.owner.handle}
+    start = max((int(pid[2:]) for pid in data.people), default=999) + 1
+    new_ids = [f"{network[:2]}{start + i}" for i in range(gained)]
+    for pid, handle in zip(new_ids, _handles(rng, gained, taken), strict=True):
+        people[pid] = _person(rng, pid, handle, info)
+        if info.edges:
+            fetched.add(pid)
+            for target in rng.sample(followers, min(len(followers), 3)):
+                follows.add(Follow(pid, target))
+    followers += new_ids
+    if linkedin:
+        friends += new_ids
+    owner = replace(data.owner, followers_count=len(followers), following_count=len(friends))
+    return replace(
+        data,
+        owner=owner,
+        people=people,
+        followers=followers,
+        friends=friends,
+        follows=follows,
+        lists_fetched=fetched,
+        posts=list(data.posts),
+        notes=list(data.notes),
+    )

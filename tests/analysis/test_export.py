@@ -1,0 +1,250 @@
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+
+import networkx as nx
+import pytest
+
+from app.analysis import export
+from app.analysis.export import (
+    FOLLOWER_COLUMNS,
+    FRIEND_COLUMNS,
+    GRAPH_CSV_COLUMNS,
+    POST_COLUMNS,
+    csv_cell,
+    csv_stream,
+    follower_rows,
+    friend_rows,
+    gexf_stream,
+    graph_csv,
+    graph_edges_csv,
+    graph_json,
+    graph_nodes_csv,
+    graphml_stream,
+    json_stream,
+    post_rows,
+)
+from app.analysis.graph import analyse_graphs
+from app.networks.base import AccountData, Follow, Person, Post
+
+GRAPH = {
+    "nodes": [
+        {"id": "me", "label": "@owner", "me": True, "community": -1, "pagerank": 0.5, "size": 20.0},
+        {
+            "id": "1",
+            "label": "@a<b>&\"c'",
+            "me": False,
+            "community": 0,
+            "pagerank": 0.25,
+            "size": 4.5,
+        },
+        {
+            "id": "x\x01y",
+            "label": "@=cmd|' /C calc'!A0",
+            "me": False,
+            "community": None,
+            "pagerank": None,
+            "size": None,
+        },
+    ],
+    "links": [{"source": "1", "target": "me"}, {"source": "x\x01y", "target": "1"}],
+}
+
+
+def read_csv(chunks) -> list[list[str]]:
+    return list(csv.reader(io.StringIO("".join(chunks))))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=1+2", "'=1+2"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("plain", "plain"),
+        (-5, -5),
+        (-1.5, -1.5),
+        (None, ""),
+        (True, "true"),
+        (False, "false"),
+        (["a"], '["a"]'),
+        (datetime(2025, 1, 1, tzinfo=UTC), "2025-01-01T00:00:00+00:00"),
+    ],
+)
+def test_csv_cell(value, expected) -> None:
+    assert csv_cell(value) == expected
+
+
+def test_csv_round_trip_and_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(export, "CHUNK_ROWS", 2)
+    rows = [
+        {"handle": "ana", "name": 'Ana "A", Lee\nnew line', "n": 3},
+        {"handle": "=HYPERLINK(1)", "name": None, "n": -4},
+        {"handle": "bob", "name": "Bob", "n": 0, "ignored": "x"},
+    ]
+    chunks = list(csv_stream(rows, ["handle", "name", "n"]))
+    assert len(chunks) == 2
+    assert read_csv(chunks) == [
+        ["handle", "name", "n"],
+        ["ana", 'Ana "A", Lee\nnew line', "3"],
+        ["'=HYPERLINK(1)", "", "-4"],
+        ["bob", "Bob", "0"],
+    ]
+
+
+def test_json_stream_round_trip(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(export, "CHUNK_ROWS", 2)
+    rows = [{"a": i, "t": 'é\n"q"'} for i in range(5)]
+    chunks = list(json_stream(rows))
+    assert len(chunks) > 1
+    assert json.loads("".join(chunks)) == rows
+    assert json.loads("".join(json_stream([]))) == []
+
+
+@pytest.fixture
+def graphs() -> dict:
+    data = AccountData(
+        owner=Person("me", "owner"),
+        people={
+            "b": Person("b", "bob", name="Bob", followers_count=3, following_count=1),
+            "a": Person("a", "ana", name="=Ana", followers_count=-1),
+        },
+        followers=["a", "b"],
+        friends=["b"],
+        follows={Follow("a", "b")},
+        lists_fetched={"a", "b"},
+    )
+    return analyse_graphs(data)
+
+
+def test_list_rows(graphs: dict) -> None:
+    rows = list(follower_rows(graphs))
+    assert [r["handle"] for r in rows] == ["ana", "bob"]
+    assert list(rows[0]) == FOLLOWER_COLUMNS
+    assert rows[0]["my_followers_they_follow"] == 1
+    assert rows[1]["follows_back"] is True
+    assert read_csv(csv_stream(rows, FOLLOWER_COLUMNS))[1] == [
+        "ana",
+        "'=Ana",
+        "-1",
+        "",
+        "1",
+        "false",
+        "0",  # ana -> bob is the only edge: one community of two
+    ]
+    friends = list(friend_rows(graphs))
+    assert friends == [
+        {
+            "handle": "bob",
+            "name": "Bob",
+            "followers_count": 3,
+            "following_count": 1,
+            "common_friends": 0,
+            "follows_back": True,
+            "community": -1,
+        }
+    ]
+    assert list(friends[0]) == FRIEND_COLUMNS
+
+
+def test_post_rows() -> None:
+    posts = [
+        Post("1", datetime(2025, 1, 2, 3, 4, tzinfo=UTC), "-bad", url="u", like_count=2),
+        Post("2", datetime(2025, 1, 3, tzinfo=UTC), "hi"),
+    ]
+    rows = list(post_rows(posts, {"1": ("negative", -0.5)}))
+    assert list(rows[0]) == POST_COLUMNS
+    assert rows[0]["sentiment_label"] == "negative" and rows[0]["sentiment_score"] == -0.5
+    assert rows[1]["sentiment_label"] is None
+    parsed = read_csv(csv_stream(rows, POST_COLUMNS))
+    assert parsed[1] == [
+        "1",
+        "2025-01-02T03:04:00+00:00",
+        "post",
+        "'-bad",
+        "u",
+        "",
+        "2",
+        "",
+        "negative",
+        "-0.5",
+    ]
+    assert next(post_rows(posts))["sentiment_score"] is None
+
+
+def test_graph_json() -> None:
+    doc = json.loads("".join(graph_json(GRAPH)))
+    assert [n["id"] for n in doc["nodes"]] == ["me", "1", "x\x01y"]
+    assert doc["nodes"][0]["me"] is True and doc["nodes"][1]["me"] is False
+    assert doc["links"] == GRAPH["links"]
+    numeric = json.loads(
+        "".join(graph_json({"nodes": [{"id": 7}], "links": [{"source": 7, "target": 7}]}))
+    )
+    assert numeric == {
+        "nodes": [
+            {
+                "id": "7",
+                "label": "7",
+                "me": False,
+                "community": None,
+                "pagerank": None,
+                "size": None,
+            }
+        ],
+        "links": [{"source": "7", "target": "7"}],
+    }
+
+
+def test_graph_csvs() -> None:
+    nodes = read_csv(graph_nodes_csv(GRAPH))
+    assert nodes[0] == ["id", "label", "me", "community", "pagerank", "size"]
+    assert nodes[1] == ["me", "'@owner", "true", "-1", "0.5", "20.0"]
+    assert nodes[3][1] == "'@=cmd|' /C calc'!A0"
+    assert read_csv(graph_edges_csv(GRAPH)) == [["source", "target"], ["1", "me"], ["x\x01y", "1"]]
+    combined = read_csv(graph_csv(GRAPH))
+    assert combined[0] == GRAPH_CSV_COLUMNS
+    assert [row[0] for row in combined[1:]] == ["node"] * 3 + ["edge"] * 2
+    assert combined[-1] == ["edge", "", "", "", "", "", "", "x\x01y", "1"]
+
+
+def test_gexf_parses(tmp_path) -> None:
+    text = "".join(gexf_stream(GRAPH))
+    root = ET.fromstring(text)
+    assert root.tag == "{http://gexf.net/1.3}gexf"
+    path = tmp_path / "g.gexf"
+    path.write_text(text, encoding="utf-8")
+    graph = nx.read_gexf(path, version="1.3")
+    assert set(graph.nodes) == {"me", "1", "xy"}  # control characters are not valid XML
+    assert set(graph.edges) == {("1", "me"), ("xy", "1")}
+    assert graph.nodes["1"]["label"] == "@a<b>&\"c'"
+    assert graph.nodes["me"]["me"] is True
+    assert graph.nodes["1"]["community"] == 0
+    assert graph.nodes["1"]["pagerank"] == 0.25
+    assert graph.nodes["1"]["viz"]["size"] == 4.5
+
+
+def test_graphml_parses(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(export, "CHUNK_ROWS", 3)
+    chunks = list(graphml_stream(GRAPH))
+    assert len(chunks) > 1
+    text = "".join(chunks)
+    ET.fromstring(text)
+    path = tmp_path / "g.graphml"
+    path.write_text(text, encoding="utf-8")
+    graph = nx.read_graphml(path)
+    assert graph.is_directed()
+    assert set(graph.nodes) == {"me", "1", "xy"}
+    assert set(graph.edges) == {("1", "me"), ("xy", "1")}
+    assert graph.nodes["1"] == {
+        "label": "@a<b>&\"c'",
+        "me": False,
+        "community": 0,
+        "pagerank": 0.25,
+        "size": 4.5,
+    }
+    assert graph.nodes["xy"] == {"label": "@=cmd|' /C calc'!A0", "me": False}
