@@ -1,0 +1,219 @@
+"""Import a LinkedIn "Get a copy of your data" export: the zip, its folder, or one CSV.
+
+* ``Connections.csv`` starts with a few ``Notes:`` lines; the header is the line whose first
+  cell is ``First Name`` (columns First Name, Last Name, URL, Email Address, Company,
+  Position, Connected On, dates like ``12 Mar 2021``). Blank rows are skipped. A connection
+  is mutual, so every connection is both a follower and a friend.
+* ``Shares.csv``: Date (``2021-03-12 14:05:11``, UTC), ShareLink, ShareCommentary (multi-line,
+  quotes doubled), SharedUrl, MediaUrl, Visibility.
+* ``Profile.csv``: First Name, Last Name, Headline, Summary, Websites... for the owner.
+
+``Connections.csv`` and ``Shares.csv`` can each be uploaded alone. A malformed
+``Connections.csv`` (or a lone malformed ``Shares.csv``) raises :class:`ArchiveError`; inside
+a full export, malformed ``Shares.csv`` and ``Profile.csv`` are reported in ``missing_parts``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+from app.networks.archive import Archive, ArchiveLimits, ImportLog, check_network, slugify
+from app.networks.archive import stable_id as _stable_id
+from app.networks.base import AccountData, ArchiveError, Person, Post, Progress
+
+NO_PROFILE = "The upload has no Profile.csv, so it does not say whose connections these are."
+
+
+def import_linkedin(
+    path: str, progress: Progress, *, limits: ArchiveLimits | None = None
+) -> AccountData:
+    """Read a LinkedIn export at ``path``: the zip, the folder, or a lone CSV file.
+
+    :returns: connections as both followers and friends (ids are profile URLs), shares as
+        posts without response counts, owner from ``Profile.csv``.
+    :raises ArchiveError: not a LinkedIn export, or a malformed ``Connections.csv``.
+    """
+    with Archive.open(path, limits) as archive:
+        return _import(archive, progress)
+
+
+def _import(archive: Archive, progress: Progress) -> AccountData:
+    log = ImportLog.new()
+    connections_file = archive.first("connections.csv")
+    shares_file = archive.first("shares.csv")
+    profile_file = archive.first("profile.csv")
+    found = bool(connections_file or shares_file or profile_file)
+    check_network(archive, "linkedin", found, "Connections.csv or Shares.csv")
+
+    people: dict[str, Person] = {}
+    connections: list[str] | None = None
+    if connections_file:
+        connections = _connections(archive, connections_file, people, progress)
+    else:
+        log.missing_part("Connections.csv")
+
+    posts: list[Post] = []
+    if shares_file:
+        try:
+            posts = _shares(archive, shares_file, progress)
+        except ArchiveError as exc:
+            if archive.kind == "file":
+                raise
+            log.unreadable(shares_file, exc)
+    else:
+        log.missing_part("Shares.csv")
+
+    owner = Person(external_id="linkedin:owner", handle="me")
+    if profile_file:
+        try:
+            owner = _owner(archive, profile_file)
+        except ArchiveError as exc:
+            log.unreadable(profile_file, exc)
+    else:
+        log.missing_part("Profile.csv", NO_PROFILE)
+    owner.followers_count = len(connections) if connections is not None else None
+    owner.following_count = owner.followers_count
+    owner.posts_count = len(posts) if shares_file else None
+    return AccountData(
+        owner=owner,
+        people=people,
+        followers=list(connections) if connections is not None else None,
+        friends=list(connections) if connections is not None else None,
+        posts=posts,
+        notes=log.notes,
+        archive_date=_export_date(archive.path),
+        missing_parts=log.missing,
+    )
+
+
+def _rows(archive: Archive, name: str, first_column: str) -> tuple[list[str], list[list[str]]]:
+    """The header (the row starting with ``first_column``) and the non-blank rows after it."""
+    reader = csv.reader(io.StringIO(archive.read_text(name), newline=""))
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            if header is None:
+                if row and row[0].strip().lstrip("\ufeff") == first_column:
+                    header = [c.strip() for c in row]
+                continue
+            if any(cell.strip() for cell in row):
+                rows.append(row)
+    except csv.Error as exc:
+        raise ArchiveError(f"{Path(name).name}: line {reader.line_num}: {exc}.") from exc
+    if header is None:
+        raise ArchiveError(
+            f"{Path(name).name}: no header line starting with '{first_column},' was found; "
+            "is this the file LinkedIn exported?"
+        )
+    return header, rows
+
+
+def _field(header: list[str], row: list[str], column: str) -> str:
+    try:
+        return row[header.index(column)].strip()
+    except (ValueError, IndexError):
+        return ""
+
+
+def _connections(
+    archive: Archive, name: str, people: dict[str, Person], progress: Progress
+) -> list[str]:
+    header, rows = _rows(archive, name, "First Name")
+    for required in ("Last Name", "URL"):
+        if required not in header:
+            raise ArchiveError(f"{Path(name).name}: the header has no '{required}' column.")
+    progress.stage("connections", total=len(rows))
+    ids: dict[str, None] = {}
+    for row in rows:
+        first, last = _field(header, row, "First Name"), _field(header, row, "Last Name")
+        full = " ".join(p for p in (first, last) if p) or None
+        url = _field(header, row, "URL") or None
+        if not full and not url:
+            continue
+        match = re.search(r"/in/([^/?#]+)", url or "")
+        handle = match.group(1) if match else slugify(full or "unknown", "-")
+        external_id = (
+            url.rstrip("/") if url else _stable_id("li:", full, _field(header, row, "Connected On"))
+        )
+        company, position = _field(header, row, "Company"), _field(header, row, "Position")
+        bio = " at ".join(p for p in (position, company) if p) or None
+        people.setdefault(
+            external_id,
+            Person(external_id=external_id, handle=handle, name=full, url=url, bio=bio),
+        )
+        ids[external_id] = None
+    progress.advance(len(rows))
+    return list(ids)
+
+
+def _shares(archive: Archive, name: str, progress: Progress) -> list[Post]:
+    header, rows = _rows(archive, name, "Date")
+    if "ShareCommentary" not in header:
+        raise ArchiveError(f"{Path(name).name}: the header has no 'ShareCommentary' column.")
+    progress.stage("posts", total=len(rows))
+    posts: dict[str, Post] = {}
+    for row in rows:
+        created = _share_date(_field(header, row, "Date"))
+        if created is None:
+            continue
+        link = _field(header, row, "ShareLink")
+        text = (
+            row[header.index("ShareCommentary")]
+            if len(row) > header.index("ShareCommentary")
+            else ""
+        )
+        external_id = link or _stable_id("li:share:", created.isoformat(), text)
+        posts.setdefault(
+            external_id,
+            Post(
+                external_id=external_id,
+                created_at=created,
+                text=text.strip(),
+                url=link if link.startswith("http") else None,
+            ),
+        )
+    progress.advance(len(rows))
+    return sorted(posts.values(), key=lambda p: p.created_at)
+
+
+def _share_date(value: str) -> datetime | None:
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
+def _owner(archive: Archive, name: str) -> Person:
+    header, rows = _rows(archive, name, "First Name")
+    row = rows[0] if rows else []
+    first, last = _field(header, row, "First Name"), _field(header, row, "Last Name")
+    full = " ".join(p for p in (first, last) if p) or None
+    websites = _field(header, row, "Websites") + " " + _field(header, row, "Twitter Handles")
+    links = tuple(dict.fromkeys(re.findall(r"https?://[^\s,\]]+", websites)))
+    handle = slugify(full, "-") if full else "me"
+    return Person(
+        external_id=f"linkedin:{handle}" if full else "linkedin:owner",
+        handle=handle,
+        name=full,
+        bio=_field(header, row, "Headline") or None,
+        links=links,
+    )
+
+
+def _export_date(path: Path) -> datetime | None:
+    """LinkedIn names the zip ``Basic_LinkedInDataExport_03-12-2024.zip`` (month first)."""
+    match = re.search(r"LinkedInDataExport_(\d{2})-(\d{2})-(\d{4})", path.name)
+    if not match:
+        return None
+    month, day, year = (int(g) for g in match.groups())
+    try:
+        return datetime(year, month, day, tzinfo=UTC)
+    except ValueError:
+        return None
