@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import time
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -272,11 +272,10 @@ def test_progress_is_recorded(connection, producer):
 def test_thread_runner_finishes_in_background(connection, producer, app):
     app.config["JOBS_MODE"] = "thread"
     run = start_sync(connection, "test")
-    for _ in range(200):
-        db.session.expire_all()
-        if db.session.get(SyncRun, run.id).status in ("done", "failed"):
-            break
-        time.sleep(0.05)
+    worker = next(t for t in threading.enumerate() if t.name == f"sync-{run.id}")
+    assert worker.daemon
+    worker.join(timeout=30)
+    db.session.expire_all()
     assert db.session.get(SyncRun, run.id).status == "done"
 
 
