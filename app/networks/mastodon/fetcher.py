@@ -1,0 +1,368 @@
+"""Live Mastodon fetcher and the plain (Flask-free) app registration and OAuth helpers.
+
+Mastodon is many servers: the user names theirs (:func:`normalise_instance`), the app
+registers itself there (:func:`register_app`), uses PKCE where the server announces it
+(:func:`instance_supports_pkce`), and reads with the token it gets.
+
+Requests made for an owner with F followers, G friends, the chosen people S (at most
+``max_people``) and N statuses, with Mastodon's paging (a ``next`` link while a page comes
+back full, so a list of exactly 80 costs a second, empty page)::
+
+    1                                   GET /api/v1/accounts/verify_credentials (or lookup)
+    + floor(F / 80) + 1                 GET /api/v1/accounts/:id/followers?limit=80
+    + floor(G / 80) + 1                 GET /api/v1/accounts/:id/following?limit=80
+    + sum over s in S with following(s) > 0 of floor(following(s) / 80) + 1
+                                        GET /api/v1/accounts/:s/following?limit=80
+    + floor(N / 40) + 1 (capped by max_posts)
+                                        GET /api/v1/accounts/:id/statuses?limit=40
+
+Counts come inside every Account, so no request is spent on them.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from collections.abc import Callable
+from datetime import datetime
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urlsplit
+
+from app.networks.base import (
+    AccountData,
+    AuthExpired,
+    Follow,
+    NotAvailable,
+    Person,
+    Post,
+    Progress,
+)
+from app.networks.http import ApiClient, HttpError, graph_candidates
+
+ACCOUNTS_LIMIT = 80
+STATUSES_LIMIT = 40
+APP_NAME = "MD Analytics"
+HIDDEN_NOTE = "This account hides its {which} list, so Mastodon does not show it."
+PARTIAL_NOTE = (
+    "{n} on other servers: your server only knows the follows it has seen, so their "
+    "following lists may be incomplete."
+)
+HIDDEN_PEOPLE_NOTE = "{n} whom they follow; their links are unknown."
+
+_HOST_RE = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
+_HANDLE_RE = re.compile(r"^@?[A-Za-z0-9_.-]+@(?P<host>[^@/\s]+)$")
+_HREF_RE = re.compile(r'href="([^"]+)"')
+
+
+# -- instance names -------------------------------------------------------------------
+
+
+def normalise_instance(text: str, allow_insecure: bool = False) -> str:
+    """Turn what a person typed into an instance base URL (``https://host[:port]``).
+
+    Accepts ``mastodon.social``, ``https://mastodon.social/`` and handles such as
+    ``@me@mastodon.social``. ``http://`` is refused unless ``allow_insecure`` (local
+    development and tests: ``http://127.0.0.1:PORT``).
+
+    :raises ValueError: with a message fit for the form, for anything else (paths,
+        user names in the URL, spaces, odd schemes, invalid host names or ports).
+    """
+    value = text.strip()
+    if not value:
+        raise ValueError("Enter the address of your Mastodon server, like mastodon.social.")
+    if any(ch.isspace() for ch in value):
+        raise ValueError("A server address cannot contain spaces.")
+    handle = _HANDLE_RE.match(value)
+    if "://" not in value and handle:
+        value = handle.group("host")
+    if "://" not in value:
+        value = f"https://{value}"
+    parts = urlsplit(value)
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http"):
+        raise ValueError("Use the server's https:// address.")
+    if scheme == "http" and not allow_insecure:
+        raise ValueError("Use the server's https:// address; plain http is not allowed.")
+    if "@" in parts.netloc:
+        raise ValueError("Enter only the server's address, without a user name in it.")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError("Enter only the server's address, like mastodon.social, without a path.")
+    try:
+        port = parts.port
+        host = (parts.hostname or "").encode("idna").decode("ascii").lower()
+    except (ValueError, UnicodeError):
+        raise ValueError("That does not look like a server address.") from None
+    if not _HOST_RE.match(host) or ("." not in host and host != "localhost"):
+        raise ValueError("That does not look like a server address.")
+    netloc = f"{host}:{port}" if port is not None else host
+    return f"{scheme}://{netloc}"
+
+
+# -- app registration and OAuth -----------------------------------------------------------
+
+
+def _client(instance_url: str, **kwargs: Any) -> ApiClient:
+    return ApiClient(instance_url, service=urlsplit(instance_url).netloc, **kwargs)
+
+
+def register_app(
+    instance_url: str,
+    redirect_uri: str,
+    scopes: str = "read",
+    *,
+    website: str | None = None,
+    timeout: tuple[float, float] = (5, 30),
+) -> tuple[str, str]:
+    """Register this app on an instance (``POST /api/v1/apps``).
+
+    :returns: ``(client_id, client_secret)`` to store per instance.
+    :raises NetworkError: the server refused or could not be reached.
+    """
+    form = {"client_name": APP_NAME, "redirect_uris": redirect_uri, "scopes": scopes}
+    if website:
+        form["website"] = website
+    with _client(instance_url, timeout=timeout) as api:
+        app = api.post_json("/api/v1/apps", form)
+    return app["client_id"], app["client_secret"]
+
+
+def instance_supports_pkce(instance_url: str, *, timeout: tuple[float, float] = (5, 30)) -> bool:
+    """Whether the instance announces PKCE S256 in its OAuth server metadata
+    (``/.well-known/oauth-authorization-server``, Mastodon 4.3+). ``False`` when the
+    metadata is missing (404), as on older servers."""
+    with _client(instance_url, timeout=timeout, max_retries=1) as api:
+        try:
+            meta = api.get_json("/.well-known/oauth-authorization-server")
+        except NotAvailable:
+            return False
+    methods = meta.get("code_challenge_methods_supported") if isinstance(meta, dict) else None
+    return isinstance(methods, list) and "S256" in methods
+
+
+# -- mapping ------------------------------------------------------------------------------
+
+
+class _TextExtractor(HTMLParser):
+    """Plain text of status HTML: ``<p>`` becomes a blank line, ``<br>`` a newline."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self.parts.append("\n")
+        elif tag == "p" and self.parts:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def html_to_text(content: str) -> str:
+    """Plain text of Mastodon's status HTML, paragraphs kept, entities decoded."""
+    parser = _TextExtractor()
+    parser.feed(content)
+    parser.close()
+    return "".join(parser.parts).strip()
+
+
+def _people(n: int) -> str:
+    return "1 person lives" if n == 1 else f"{n} people live"
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def person_from_account(account: dict[str, Any], host: str) -> Person:
+    """Map a Mastodon Account entity; the handle is ``user@server`` even for local users."""
+    acct = account.get("acct") or account["username"]
+    handle = acct if "@" in acct else f"{acct}@{host}"
+    links = [
+        link
+        for field in account.get("fields") or []
+        if field.get("verified_at")
+        for link in _HREF_RE.findall(field.get("value") or "")
+    ]
+    if account.get("url"):
+        links.append(account["url"])
+    return Person(
+        external_id=str(account["id"]),
+        handle=handle,
+        name=account.get("display_name") or None,
+        url=account.get("url"),
+        followers_count=account.get("followers_count"),
+        following_count=account.get("following_count"),
+        posts_count=account.get("statuses_count"),
+        avatar_url=account.get("avatar"),
+        bio=html_to_text(account.get("note") or "") or None,
+        links=tuple(dict.fromkeys(html.unescape(link) for link in links)),
+    )
+
+
+def post_from_status(status: dict[str, Any]) -> Post:
+    """Map a Status entity; a boost keeps the boosted text and is marked ``is_repost``."""
+    reblog = status.get("reblog")
+    shown = reblog or status
+    in_reply_to = status.get("in_reply_to_id")
+    kind = "repost" if reblog else "reply" if in_reply_to else "post"
+    return Post(
+        external_id=str(status["id"]),
+        created_at=_time(status["created_at"]),
+        text=html_to_text(shown.get("content") or ""),
+        url=status.get("url") or shown.get("url"),
+        kind=kind,
+        reply_count=status.get("replies_count"),
+        like_count=status.get("favourites_count"),
+        repost_count=status.get("reblogs_count"),
+        in_reply_to=str(in_reply_to) if in_reply_to else None,
+        is_repost=bool(reblog),
+    )
+
+
+# -- the fetcher ----------------------------------------------------------------------------
+
+
+def fetch_mastodon(
+    instance_url: str,
+    token: str | None = None,
+    *,
+    acct: str | None = None,
+    max_people: int = 2000,
+    max_posts: int = 2000,
+    progress: Progress | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    timeout: tuple[float, float] = (5, 30),
+    max_retries: int = 3,
+    client: ApiClient | None = None,
+) -> AccountData:
+    """Read a Mastodon account: profile, followers, friends, their follow links, statuses.
+
+    :param instance_url: the base URL from :func:`normalise_instance`.
+    :param token: the user's access token; without it, ``acct`` is looked up and only
+        public data is read.
+    :param acct: ``user`` or ``user@server`` to read publicly when there is no token.
+    :param max_people: how many people's following lists to read (``GRAPH_MAX_PEOPLE``).
+    :param max_posts: stop reading statuses after about this many.
+    :raises ValueError: neither ``token`` nor ``acct`` was given.
+    :raises AuthExpired: the token was revoked.
+    :raises NotAvailable: the account does not exist.
+    :raises NetworkError: the server could not be read.
+    """
+    if not token and not acct:
+        raise ValueError("fetch_mastodon needs a token or an account name")
+    host = urlsplit(instance_url).netloc
+    api = client or _client(
+        instance_url,
+        token=token,
+        timeout=timeout,
+        max_retries=max_retries,
+        progress=progress,
+        sleep=sleep,
+    )
+    report = api.progress
+    try:
+        if token:
+            me = api.get_json("/api/v1/accounts/verify_credentials")
+        else:
+            me = api.get_json("/api/v1/accounts/lookup", {"acct": acct})
+        owner = person_from_account(me, host)
+        data = AccountData(owner=owner)
+        people: dict[str, Person] = {}
+
+        def read_accounts(account_id: str, which: str, *, collect: bool) -> list[str] | None:
+            """Ids in one follow list; ``None`` when the server refuses to show it.
+
+            :param collect: add the accounts met to ``people`` (the owner's own lists).
+            """
+            ids: list[str] = []
+            try:
+                for page in api.iter_link_pages(
+                    f"/api/v1/accounts/{account_id}/{which}", {"limit": ACCOUNTS_LIMIT}
+                ):
+                    for entry in page:
+                        pid = str(entry["id"])
+                        if collect and pid not in people and pid != owner.external_id:
+                            people[pid] = person_from_account(entry, host)
+                        ids.append(pid)
+                    if collect:
+                        report.advance(len(page))
+            except HttpError as exc:
+                if exc.status != 403:
+                    raise
+                return None
+            except AuthExpired:
+                if token:
+                    raise
+                return None  # the server wants a login to show lists
+            return ids
+
+        lists: dict[str, list[str] | None] = {}
+        for reading, count in (
+            ("followers", owner.followers_count),
+            ("following", owner.following_count),
+        ):
+            report.stage("followers" if reading == "followers" else "friends", count)
+            ids = read_accounts(owner.external_id, reading, collect=True)
+            if ids is not None and not ids and (count or 0) > 0:
+                ids = None  # hide_collections: an empty list although the count says more
+            if ids is None:
+                data.notes.append(HIDDEN_NOTE.format(which=reading))
+            lists[reading] = ids
+        data.followers, data.friends = lists["followers"], lists["following"]
+        data.people = people
+
+        circle = set(people) | {owner.external_id}
+        chosen = graph_candidates(data.followers, data.friends, max_people)
+        report.stage("follows", len(chosen))
+        partial = hidden = 0
+        for pid in chosen:
+            person = people[pid]
+            expected = person.following_count
+            if expected == 0:
+                data.lists_fetched.add(pid)
+                report.advance()
+                continue
+            ids = read_accounts(pid, "following", collect=False)
+            report.advance()
+            if ids is None or (not ids and expected):
+                hidden += 1
+                continue
+            for target in ids:
+                if target in circle:
+                    data.follows.add(Follow(pid, target))
+            if expected is None or len(ids) >= expected:
+                data.lists_fetched.add(pid)
+            else:
+                partial += 1
+        if partial:
+            data.notes.append(PARTIAL_NOTE.format(n=_people(partial)))
+        if hidden:
+            who = "1 person hides" if hidden == 1 else f"{hidden} people hide"
+            data.notes.append(HIDDEN_PEOPLE_NOTE.format(n=who))
+        if len(chosen) < len(people):
+            data.notes.append(
+                f"Follow links were read for {len(chosen)} of {len(people)} people "
+                "(the graph limit); links of the others are unknown."
+            )
+
+        report.stage("posts", owner.posts_count)
+        max_pages = max(1, -(-max_posts // STATUSES_LIMIT))
+        for page in api.iter_link_pages(
+            f"/api/v1/accounts/{owner.external_id}/statuses",
+            {"limit": STATUSES_LIMIT},
+            max_pages=max_pages,
+        ):
+            data.posts.extend(post_from_status(status) for status in page)
+            report.advance(len(page))
+        if owner.posts_count is not None and len(data.posts) < owner.posts_count:
+            data.notes.append(f"Only the newest {len(data.posts)} posts were read.")
+        return data
+    finally:
+        if client is None:
+            api.close()

@@ -1,0 +1,174 @@
+"""Sync a 5,000-follower account from each local fake API and print what it cost.
+
+For each network: requests made against the minimum the API allows (formula below, computed
+from the fake's world), wall time and peak Python memory (tracemalloc; the fake server runs
+in the same process, so its allocations are included).
+
+Minimum formulas (F followers, G friends, P people, S chosen people with f(s) follows each,
+E events / N posts)::
+
+    GitHub    1 + ceil(F/100) + ceil(G/100) + P + sum ceil(f(s)/100) + min(3, ceil(E/100))
+    Mastodon  1 + floor(F/80)+1 + floor(G/80)+1 + sum (floor(f(s)/80)+1) + floor(N/40)+1
+    Bluesky   1 + ceil(F/100) + ceil(G/100) + ceil(P/25) + sum ceil(f(s)/100) + ceil(N/100)
+
+(sums over chosen people with f(s) > 0; Mastodon pages end only on a short page.)
+
+Run: ``.venv/bin/python -m benchmarks.fetch_bench [--followers 5000] [--max-people 2000]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.networks.base import AccountData
+from app.networks.bluesky.fetcher import fetch_bluesky
+from app.networks.github.fetcher import fetch_github
+from app.networks.http import graph_candidates
+from app.networks.mastodon.fetcher import fetch_mastodon
+from tests.fakes.bluesky import FakeBluesky
+from tests.fakes.github import EVENTS_MAX, FakeGitHub
+from tests.fakes.mastodon import FakeMastodon
+from tests.fakes.server import FakeServer
+from tests.fakes.world import World, big_world
+
+
+def chosen(world: World, max_people: int) -> list[int]:
+    owner = world.owner_id
+    ids = graph_candidates(
+        [str(i) for i in world.followers(owner)],
+        [str(i) for i in world.following(owner)],
+        max_people,
+    )
+    return [int(i) for i in ids]
+
+
+def minimum_github(world: World, max_people: int) -> int:
+    owner = world.owner_id
+    return (
+        1
+        + max(1, math.ceil(len(world.followers(owner)) / 100))
+        + max(1, math.ceil(len(world.following(owner)) / 100))
+        + len(world.people())
+        + sum(math.ceil(len(world.following(p)) / 100) for p in chosen(world, max_people))
+        + min(3, max(1, math.ceil(min(len(world.posts), EVENTS_MAX) / 100)))
+    )
+
+
+def minimum_mastodon(world: World, max_people: int) -> int:
+    owner = world.owner_id
+
+    def visible(p: int) -> int:
+        follows = world.following(p)
+        if world.accounts[p].domain:
+            follows = [t for t in follows if not world.accounts[t].domain]
+        return len(follows)
+
+    # Mastodon orders the owner's lists newest first, so the chosen set is built the same way
+    ids = graph_candidates(
+        [str(i) for i in reversed(world.followers(owner))],
+        [str(i) for i in reversed(world.following(owner))],
+        max_people,
+    )
+    return (
+        1
+        + len(world.followers(owner)) // 80
+        + 1
+        + len(world.following(owner)) // 80
+        + 1
+        + sum(visible(int(p)) // 80 + 1 for p in ids if world.following(int(p)))
+        + len(world.posts) // 40
+        + 1
+    )
+
+
+def minimum_bluesky(world: World, max_people: int) -> int:
+    owner = world.owner_id
+    ids = graph_candidates(
+        [str(i) for i in reversed(world.followers(owner))],
+        [str(i) for i in reversed(world.following(owner))],
+        max_people,
+    )
+    return (
+        1
+        + max(1, math.ceil(len(world.followers(owner)) / 100))
+        + max(1, math.ceil(len(world.following(owner)) / 100))
+        + math.ceil(len(world.people()) / 25)
+        + sum(math.ceil(len(world.following(int(p))) / 100) for p in ids)
+        + max(1, math.ceil(len(world.posts) / 100))
+    )
+
+
+def run(
+    name: str,
+    server: FakeServer,
+    fetch: Callable[[str], AccountData],
+    minimum: int,
+) -> None:
+    with server:
+        tracemalloc.start()
+        started = time.perf_counter()
+        data = fetch(server.url)
+        elapsed = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        made = len(server.requests)
+    print(
+        f"{name:<9} requests {made:>6} / minimum {minimum:>6}  "
+        f"wall {elapsed:6.1f} s  ({made / elapsed:5.0f} req/s)  peak {peak / 2**20:6.1f} MiB  "
+        f"people {len(data.people)}  edges {len(data.follows)}  "
+        f"lists {len(data.lists_fetched)}  posts {len(data.posts)}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--followers", type=int, default=5000)
+    parser.add_argument("--friends", type=int, default=600)
+    parser.add_argument("--max-people", type=int, default=2000)
+    parser.add_argument("--only", choices=["github", "mastodon", "bluesky"])
+    args = parser.parse_args()
+    world = big_world(
+        n_followers=args.followers, n_friends=args.friends, n_mutual=min(300, args.friends)
+    )
+    n = args.max_people
+    print(
+        f"world: {len(world.followers(1))} followers, {len(world.following(1))} friends, "
+        f"{len(world.people())} people, {len(world.posts)} posts; GRAPH_MAX_PEOPLE={n}"
+    )
+    jobs = {
+        "github": lambda: run(
+            "GitHub",
+            FakeGitHub(world, rate_limit=10**9),
+            lambda url: fetch_github("test-token", base_url=url, max_people=n),
+            minimum_github(world, n),
+        ),
+        "mastodon": lambda: run(
+            "Mastodon",
+            FakeMastodon(world, rate_limit=10**9),
+            lambda url: fetch_mastodon(url, "test-token", max_people=n, max_posts=10**6),
+            minimum_mastodon(world, n),
+        ),
+        "bluesky": lambda: run(
+            "Bluesky",
+            FakeBluesky(world, rate_limit=10**9),
+            lambda url: fetch_bluesky(
+                "owner.bsky.social", base_url=url, max_people=n, max_posts=10**6
+            ),
+            minimum_bluesky(world, n),
+        ),
+    }
+    for key, job in jobs.items():
+        if args.only in (None, key):
+            job()
+
+
+if __name__ == "__main__":
+    main()
