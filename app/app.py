@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import commands
 from app.extensions import csrf, db, limiter, login_manager, migrate, oauth
+from app.filters import register_filters
 from app.models import load_user
 from app.settings import INSTANCE_DIR, Config, config_from_env
 
@@ -47,6 +48,7 @@ def create_app(config_object: type[Config] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_filters(app)
     register_security_headers(app)
     register_commands(app)
     configure_logging(app)
@@ -70,7 +72,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Register the ``landing``, ``auth``, ``dashboard`` and ``user`` blueprints."""
     from app.auth.views import bp as auth_bp
-    from app.dashboard.views import bp as dashboard_bp
+    from app.dashboard.connect import bp as dashboard_bp  # views plus the connect routes
     from app.landing.views import bp as landing_bp
     from app.user.views import bp as user_bp
 

@@ -45,10 +45,16 @@ def redis_queue(app: Flask):  # type: ignore[no-untyped-def]
     return Queue(QUEUE_NAME, connection=connection, default_timeout=JOB_TIMEOUT)
 
 
-def enqueue(run_id: int) -> None:
-    """Hand sync run ``run_id`` to the configured runner."""
+def enqueue(run_id: int, *, local: bool = False) -> None:
+    """Hand sync run ``run_id`` to the configured runner.
+
+    :param local: the job reads a file on this machine's disk (an upload): never send it to
+        an RQ worker, which may run on another machine (Heroku dynos share no disk).
+    """
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     mode = jobs_mode(app)
+    if local and mode == "rq":
+        mode = "thread"
     if mode == "inline":
         run_job(run_id)
     elif mode == "rq":
@@ -124,5 +130,5 @@ def start_sync(connection: Connection, kind: str, **params: Any) -> SyncRun:
     run = SyncRun(connection=connection, kind=kind, params=params, status=SyncStatus.QUEUED)
     db.session.add(run)
     db.session.commit()
-    enqueue(run.id)
+    enqueue(run.id, local=bool(params.get("local")))
     return run

@@ -64,7 +64,9 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     connections: Mapped[list[Connection]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", passive_deletes=True,
+        back_populates="user",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
         order_by="Connection.id",
     )
 
@@ -171,7 +173,9 @@ class Connection(db.Model):  # type: ignore[name-defined,misc]
         foreign_keys=[current_snapshot_id], post_update=True
     )
     runs: Mapped[list[SyncRun]] = relationship(
-        back_populates="connection", cascade="all, delete-orphan", passive_deletes=True,
+        back_populates="connection",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
         order_by="SyncRun.id.desc()",
     )
 
@@ -226,9 +230,7 @@ class Snapshot(db.Model):  # type: ignore[name-defined,misc]
     connection_id: Mapped[int] = mapped_column(
         ForeignKey("connections.id", ondelete="CASCADE"), index=True
     )
-    sync_run_id: Mapped[int | None] = mapped_column(
-        ForeignKey("sync_runs.id", ondelete="SET NULL")
-    )
+    sync_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id", ondelete="SET NULL"))
     complete: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     archive_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -305,3 +307,30 @@ class Post(db.Model):  # type: ignore[name-defined,misc]
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sentiment_label: Mapped[str | None] = mapped_column(String(10))
     sentiment_score: Mapped[float | None] = mapped_column()
+
+
+class CrossCheck(db.Model):  # type: ignore[name-defined,misc]
+    """The stored cross-network check of one user, recomputed after every sync."""
+
+    __tablename__ = "cross_checks"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    results: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class MastodonApp(db.Model):  # type: ignore[name-defined,misc]
+    """This app's registration on one Mastodon server (``POST /api/v1/apps``), made once."""
+
+    __tablename__ = "mastodon_apps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_url: Mapped[str] = mapped_column(String(255), unique=True)
+    redirect_uri: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(255))
+    client_secret: Mapped[str | None] = mapped_column(EncryptedText())
+    scopes: Mapped[str] = mapped_column(String(100), default="read")
+    supports_pkce: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

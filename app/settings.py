@@ -93,10 +93,52 @@ class Config:
 
     # Uploads and analysis.
     MAX_CONTENT_LENGTH = env_int("MAX_UPLOAD_MB", 512) * 1024 * 1024
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or str(INSTANCE_DIR / "uploads")
     GRAPH_MAX_PEOPLE = env_int("GRAPH_MAX_PEOPLE", 2000)
     SENTIMENT_ENGINE = os.environ.get("SENTIMENT_ENGINE", "vader")
 
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+    # Networks: OAuth apps and API base URLs (tests point these at 127.0.0.1).
+    HTTP_TIMEOUT = float(os.environ.get("HTTP_TIMEOUT", "30"))
+    GITHUB_CLIENT_ID = os.environ.get("GITHUB_CLIENT_ID")
+    GITHUB_CLIENT_SECRET = os.environ.get("GITHUB_CLIENT_SECRET")
+    GITHUB_API_URL = os.environ.get("GITHUB_API_URL", "https://api.github.com")
+    GITHUB_AUTHORIZE_URL = os.environ.get(
+        "GITHUB_AUTHORIZE_URL", "https://github.com/login/oauth/authorize"
+    )
+    GITHUB_TOKEN_URL = os.environ.get(
+        "GITHUB_TOKEN_URL", "https://github.com/login/oauth/access_token"
+    )
+    BLUESKY_APPVIEW_URL = os.environ.get("BLUESKY_APPVIEW_URL", "https://public.api.bsky.app")
+    #: Let people type http:// Mastodon servers (127.0.0.1 included): development only.
+    ALLOW_INSECURE_INSTANCES = env_flag("ALLOW_INSECURE_INSTANCES")
+    X_CLIENT_ID = os.environ.get("X_CLIENT_ID")
+    X_CLIENT_SECRET = os.environ.get("X_CLIENT_SECRET")
+    X_API_URL = os.environ.get("X_API_URL", "https://api.x.com")
+    X_AUTHORIZE_URL = os.environ.get("X_AUTHORIZE_URL", "https://x.com/i/oauth2/authorize")
+    X_TOKEN_URL = os.environ.get("X_TOKEN_URL", "https://api.x.com/2/oauth2/token")
+    X_MAX_READS = env_int("X_MAX_READS", 2000)
+    FACEBOOK_CLIENT_ID = os.environ.get("FACEBOOK_CLIENT_ID")
+    FACEBOOK_CLIENT_SECRET = os.environ.get("FACEBOOK_CLIENT_SECRET")
+    FACEBOOK_GRAPH_URL = os.environ.get("FACEBOOK_GRAPH_URL", "https://graph.facebook.com/v21.0")
+    FACEBOOK_AUTHORIZE_URL = os.environ.get(
+        "FACEBOOK_AUTHORIZE_URL", "https://www.facebook.com/v21.0/dialog/oauth"
+    )
+    FACEBOOK_TOKEN_URL = os.environ.get(
+        "FACEBOOK_TOKEN_URL", "https://graph.facebook.com/v21.0/oauth/access_token"
+    )
+    LINKEDIN_CLIENT_ID = os.environ.get("LINKEDIN_CLIENT_ID")
+    LINKEDIN_CLIENT_SECRET = os.environ.get("LINKEDIN_CLIENT_SECRET")
+    LINKEDIN_AUTHORIZE_URL = os.environ.get(
+        "LINKEDIN_AUTHORIZE_URL", "https://www.linkedin.com/oauth/v2/authorization"
+    )
+    LINKEDIN_TOKEN_URL = os.environ.get(
+        "LINKEDIN_TOKEN_URL", "https://www.linkedin.com/oauth/v2/accessToken"
+    )
+    LINKEDIN_USERINFO_URL = os.environ.get(
+        "LINKEDIN_USERINFO_URL", "https://api.linkedin.com/v2/userinfo"
+    )
 
     @classmethod
     def finalize(cls, config: dict) -> None:

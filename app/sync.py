@@ -25,6 +25,7 @@ from app.analysis.graph import analyse_graphs
 from app.analysis.growth import growth_between
 from app.analysis.sentiment import analyse_sentiment, get_engine
 from app.analysis.timeline import analyse_timeline
+from app.crosscheck import refresh_cross_check
 from app.extensions import db
 from app.models import (
     Connection,
@@ -405,6 +406,7 @@ def store_snapshot(
     run.paused_until = None
     db.session.commit()
     prune_old_snapshots(connection.id, keep=snapshot.id)
+    refresh_cross_check(connection.user_id)
     return snapshot
 
 
@@ -423,10 +425,12 @@ def prune_old_snapshots(connection_id: int, keep: int) -> None:
 
 def disconnect(connection: Connection) -> None:
     """Delete a connection and everything stored for it."""
+    user_id = connection.user_id
     connection.current_snapshot_id = None
     db.session.flush()
     db.session.delete(connection)
     db.session.commit()
+    refresh_cross_check(user_id)
 
 
 def as_utc(moment: datetime) -> datetime:

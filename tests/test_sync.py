@@ -218,20 +218,25 @@ def test_sync_killed_while_saving_keeps_previous_then_completes(connection, prod
 
 
 def test_double_start_returns_the_running_sync(connection, producer, app):
-    app.config["JOBS_MODE"] = "none-yet"  # leave runs queued: nothing picks them up
+    app.config["JOBS_MODE"] = "thread"
+    release = threading.Event()
 
-    from app import jobs
+    def slow(conn, run, progress):
+        release.wait(10)
+        return story_account()
 
-    jobs_enqueued = []
-    original = jobs.enqueue
-    jobs.enqueue = jobs_enqueued.append
-    try:
-        first = start_sync(connection, "test")
-        second = start_sync(connection, "test")
-    finally:
-        jobs.enqueue = original
-    assert first.id == second.id and jobs_enqueued == [first.id]
+    producer[0] = slow
+    first = start_sync(connection, "test")
+    second = start_sync(connection, "test")  # the form posted twice
+    assert first.id == second.id
     assert active_run(connection).id == first.id
+    release.set()
+    worker = next((t for t in threading.enumerate() if t.name == f"sync-{first.id}"), None)
+    if worker is not None:
+        worker.join(timeout=30)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(SyncRun)) == 1
+    assert db.session.get(SyncRun, first.id).status == "done"
 
 
 def test_reconnect_needed_refuses_live_sync(connection):

@@ -1,27 +1,261 @@
-"""Dashboard views: the network cards and each network's page."""
+"""Dashboard views: network cards, each network's page, progress, exports and imports."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
-from flask_login import login_required
+import os
+import secrets
+from datetime import date
 
-from app.networks import NETWORKS, get_network
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response as BaseResponse
+
+from app.dashboard import service
+from app.dashboard.forms import ConfirmForm, ImportForm
+from app.extensions import db
+from app.jobs import start_sync
+from app.models import Connection, User
+from app.networks.base import Source
+from app.networks.importers import ARCHIVE_HELP, IMPORTERS
+from app.sources import LIVE
+from app.sync import SyncRefused, disconnect
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+#: File endings kept on saved uploads, so importers can tell a zip from a CSV or a CAR.
+UPLOAD_SUFFIXES = (".tar.gz", ".tgz", ".zip", ".csv", ".car", ".json", ".js")
+
+
+def me() -> User:
+    """The signed-in user (a real :class:`User`, not the proxy)."""
+    return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
 @bp.route("/user")
 @login_required
 def home() -> str:
-    """One card per network with its Connect button."""
-    return render_template("dashboard/home.html", networks=list(NETWORKS.values()))
+    """One card per network, and the cross-network check once two are connected."""
+    cards = service.dashboard_cards(me())
+    cross = service.cross_check(me())
+    return render_template(
+        "dashboard/home.html",
+        cards=cards,
+        cross=cross,
+        confirm_form=ConfirmForm(),
+        import_networks=set(IMPORTERS),
+    )
 
 
-@bp.route("/user/<network>/connect")
+@bp.route("/user/<network>")
 @login_required
-def connect(network: str) -> str:
-    """Start connecting ``network`` (says plainly when that connector is not ready yet)."""
-    info = get_network(network)
-    if info is None:
+def network(network: str) -> str:
+    """The network page: summary, timeline, sentiment, lists, graphs, growth and exports."""
+    connection = service.connection_or_404(me(), network)
+    info = service.network_or_404(network)
+    snapshot = connection.current_snapshot
+    run = service.run_state(service.latest_run(connection))
+    if snapshot is None:
+        return render_template(
+            "dashboard/network_empty.html",
+            network=info,
+            connection=connection,
+            run=run,
+            confirm_form=ConfirmForm(),
+        )
+    role = request.args.get("list", "followers")
+    if role not in service.ROLES:
+        role = "followers"
+    sort = request.args.get("sort", "overlap")
+    order = request.args.get("order", "desc")
+    search = request.args.get("q", "")
+    page = request.args.get("page", 1, type=int)
+    lists = {}
+    for name in service.ROLES:
+        mine = name == role
+        found = service.people_page(
+            snapshot,
+            name,
+            sort=sort if mine else "overlap",
+            order=order if mine else "desc",
+            search=search if mine else "",
+            page=page if mine else 1,
+        )
+        lists[name] = (found, [service.person_row(person, name) for person in found.items])
+    results = snapshot.results
+    growth = service.growth_series(connection)
+    return render_template(
+        "dashboard/network.html",
+        network=info,
+        connection=connection,
+        snapshot=snapshot,
+        results=results,
+        run=run,
+        charts=service.network_charts(results, growth),
+        heatmap=service.heatmap_rows(results.get("timeline") or {}),
+        positive_posts=service.top_posts(snapshot, "positive"),
+        negative_posts=service.top_posts(snapshot, "negative"),
+        role=role,
+        sort=sort,
+        order=order,
+        search=search,
+        followers_page=lists["followers"][0],
+        followers_rows=lists["followers"][1],
+        friends_page=lists["friends"][0],
+        friends_rows=lists["friends"][1],
+        growth=growth,
+        datasets=service.DATASETS,
+        datasets_import=set(IMPORTERS),
+        confirm_form=ConfirmForm(),
+        can_sync=can_sync(connection),
+    )
+
+
+def can_sync(connection: Connection) -> bool:
+    """Whether "Sync now" can re-read this connection's source."""
+    if connection.source == Source.DEMO:
+        return True
+    return connection.source in {Source.LIVE, Source.PUBLIC} and connection.network in LIVE
+
+
+@bp.route("/user/<network>/status.json")
+@login_required
+def status(network: str) -> Response:
+    """The newest run's progress, polled by the progress bar."""
+    connection = service.connection_or_404(me(), network)
+    return jsonify(
+        run=service.run_state(service.latest_run(connection)),
+        snapshot_id=connection.current_snapshot_id,
+        connection_status=connection.status,
+    )
+
+
+@bp.route("/user/<network>/graph/<role>.json")
+@login_required
+def graph(network: str, role: str) -> Response:
+    """The drawn (capped) followers or friends graph, with layout data for the viewer."""
+    if role not in service.ROLES:
         abort(404)
-    return render_template("dashboard/connect_pending.html", network=info)
+    _, snapshot = service.snapshot_or_404(me(), network)
+    drawn = snapshot.followers_graph if role == "followers" else snapshot.friends_graph
+    meta = snapshot.results.get("graph_meta", {}).get(role, {})
+    payload = {
+        **(drawn or {"nodes": [], "links": []}),
+        "covered": meta.get("covered"),
+        "total": meta.get("total"),
+    }
+    return jsonify(payload)
+
+
+@bp.route("/user/<network>/export/<dataset>.<fmt>")
+@login_required
+def export(network: str, dataset: str, fmt: str) -> Response:
+    """Download a list or graph as CSV / JSON (graphs also GEXF / GraphML), streamed."""
+    if fmt not in service.DATASETS.get(dataset, ()):
+        abort(404)
+    connection, snapshot = service.snapshot_or_404(me(), network)
+    chunks = service.export_stream(connection, snapshot, dataset, fmt)
+    filename = service.export_filename(network, dataset, fmt, date.today())
+    return Response(
+        stream_with_context(chunks),
+        mimetype=service.MIMETYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.route("/user/<network>/sync", methods=["POST"])
+@login_required
+def sync_now(network: str) -> BaseResponse:
+    """Start a new sync of the connection's own source."""
+    connection = service.connection_or_404(me(), network)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if connection.source == Source.IMPORT:
+            flash("Imported data is refreshed by importing a newer archive.", "info")
+            return redirect(url_for("dashboard.import_archive", network=network))
+        try:
+            if connection.source == Source.DEMO:
+                start_sync(connection, "demo")
+            else:
+                start_sync(connection, connection.source)
+        except SyncRefused as refused:
+            flash(str(refused), "warning")
+        else:
+            flash("Sync started. The page updates when it is done.", "info")
+    return redirect(url_for("dashboard.network", network=network))
+
+
+@bp.route("/user/<network>/disconnect", methods=["POST"])
+@login_required
+def disconnect_network(network: str) -> BaseResponse:
+    """Remove the connection and every stored record of it (after confirmation)."""
+    connection = service.connection_or_404(me(), network)
+    form = ConfirmForm()
+    if not form.validate_on_submit() or not form.confirm.data:
+        flash("Tick the box to confirm that the data should be deleted.", "warning")
+        return redirect(url_for("dashboard.network", network=network))
+    label = service.network_or_404(network).label
+    disconnect(connection)
+    flash(f"{label} disconnected; its data has been deleted.", "info")
+    return redirect(url_for("dashboard.home"))
+
+
+def save_upload(storage: object) -> str:
+    """Stream an uploaded file to the upload folder; return its path."""
+    folder = current_app.config["UPLOAD_FOLDER"]
+    os.makedirs(folder, exist_ok=True)
+    filename = getattr(storage, "filename", "") or "upload"
+    lowered = filename.lower()
+    suffix = next(
+        (
+            s
+            for s in (".tar.gz", ".zip", ".csv", ".car", ".json", ".js", ".tgz")
+            if lowered.endswith(s)
+        ),
+        "",
+    )
+    path = os.path.join(folder, secrets.token_hex(16) + suffix)
+    storage.save(path)  # type: ignore[attr-defined]
+    return path
+
+
+@bp.route("/user/<network>/import", methods=["GET", "POST"])
+@login_required
+def import_archive(network: str) -> str | BaseResponse:
+    """Upload the archive a network lets you download, and import it in the background."""
+    info = service.network_or_404(network)
+    if network not in IMPORTERS:
+        abort(404)
+    form = ImportForm()
+    if form.validate_on_submit():
+        connection = service.user_connections(me()).get(network)
+        if connection is None:
+            connection = Connection(user_id=me().id, network=network, source=Source.IMPORT)
+            db.session.add(connection)
+            db.session.commit()
+        path = save_upload(form.archive.data)
+        try:
+            start_sync(connection, "import", path=path, local=True)
+        except SyncRefused as refused:
+            flash(str(refused), "warning")
+        else:
+            flash("Archive received. The import runs in the background.", "info")
+        return redirect(url_for("dashboard.network", network=network))
+    return render_template(
+        "dashboard/import.html",
+        network=info,
+        form=form,
+        help_text=ARCHIVE_HELP.get(network, ""),
+        max_mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
+    )

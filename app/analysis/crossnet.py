@@ -1,0 +1,233 @@
+"""Cross-network check: the same person among your followers and friends on several networks.
+
+Matches are found three ways, strongest first:
+
+* **link**: a profile links to the other profile (GitHub's ``twitter_username`` and blog,
+  Mastodon's verified links, a Bluesky handle that is a domain);
+* **handle**: the same handle on both networks (``@ada`` and ``@ada@hachyderm.io``);
+* **name**: the same display name, a weak signal shown as such.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any
+from urllib.parse import urlsplit
+
+CONFIDENCE = {"link": 0.95, "handle": 0.7, "name": 0.3}
+#: Handles this short or this common match too many strangers to count as evidence.
+MIN_HANDLE = 3
+MAX_MATCHES_LISTED = 300
+#: A handle or name shared by more people than this says nothing about any one of them.
+MAX_SHARED = 8
+
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(slots=True)
+class Member:
+    """A follower or friend on one network, as the cross-check needs it."""
+
+    network: str
+    external_id: str
+    handle: str
+    name: str | None = None
+    url: str | None = None
+    links: tuple[str, ...] = ()
+    is_follower: bool = False
+    is_friend: bool = False
+
+
+@dataclass
+class Match:
+    """One person seen on several networks, with the evidence."""
+
+    members: dict[str, Member]
+    evidence: list[str] = field(default_factory=list)
+    confidence: float = 0.0
+
+
+def handle_key(handle: str) -> str | None:
+    """The comparable part of a handle: lower case, no ``@``, no Mastodon server."""
+    local = handle.strip().lstrip("@").split("@", 1)[0].lower()
+    if local.endswith(".bsky.social"):
+        local = local.removesuffix(".bsky.social")
+    if len(local) < MIN_HANDLE or local.isdigit():
+        return None  # X archive ids and tiny handles are not evidence
+    return local
+
+
+def url_key(url: str) -> str | None:
+    """A link reduced to host and path, so ``https://x.com/Ada/`` equals ``x.com/ada``."""
+    if not url:
+        return None
+    parts = urlsplit(url if "://" in url else f"https://{url}")
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    if not host:
+        return None
+    host = {"twitter.com": "x.com", "mobile.twitter.com": "x.com"}.get(host, host)
+    return host + parts.path.rstrip("/").lower()
+
+
+def name_key(name: str | None) -> str | None:
+    """A display name folded for comparison; one-word names are too weak to use."""
+    if not name:
+        return None
+    folded = _SPACE.sub(" ", name).strip().casefold()
+    return folded if " " in folded else None
+
+
+def _profile_keys(member: Member) -> set[str]:
+    keys = set()
+    if member.url and (key := url_key(member.url)):
+        keys.add(key)
+    if "." in member.handle and member.network == "bluesky":
+        keys.add(member.handle.lower())  # a domain handle is its own address
+    return keys
+
+
+def find_matches(people: Mapping[str, Iterable[Member]]) -> list[Match]:
+    """Group people across networks by links, identical handles and identical names.
+
+    :param people: followers and friends per network key.
+    :returns: matches spanning at least two networks, strongest first.
+    """
+    members = [member for group in people.values() for member in group]
+    parent = list(range(len(members)))
+    evidence: dict[int, set[tuple[str, str]]] = defaultdict(set)
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def join(i: int, j: int, kind: str, detail: str) -> None:
+        if members[i].network == members[j].network:
+            return
+        root_i, root_j = find(i), find(j)
+        if root_i != root_j:
+            parent[root_j] = root_i
+            evidence[root_i] |= evidence.pop(root_j, set())
+        evidence[find(i)].add((kind, detail))
+
+    by_profile: dict[str, list[int]] = defaultdict(list)
+    by_handle: dict[str, list[int]] = defaultdict(list)
+    by_name: dict[str, list[int]] = defaultdict(list)
+    for index, member in enumerate(members):
+        for profile in _profile_keys(member):
+            by_profile[profile].append(index)
+        if handle := handle_key(member.handle):
+            by_handle[handle].append(index)
+        if name := name_key(member.name):
+            by_name[name].append(index)
+
+    for index, member in enumerate(members):
+        for link in member.links:
+            key = url_key(link)
+            host_only = key.split("/", 1)[0] if key else None
+            for target in by_profile.get(key or "", []) + by_profile.get(host_only or "", []):
+                other = members[target]
+                join(
+                    index,
+                    target,
+                    "link",
+                    f"{member.network} @{member.handle} links to {other.network} @{other.handle}",
+                )
+    for key, indexes in by_handle.items():
+        if len(indexes) > MAX_SHARED:
+            continue
+        for i, j in combinations(indexes, 2):
+            join(i, j, "handle", f"same handle @{key}")
+    for indexes in by_name.values():
+        if len(indexes) > MAX_SHARED:
+            continue
+        for i, j in combinations(indexes, 2):
+            if members[i].network != members[j].network:
+                root_i, root_j = find(i), find(j)
+                if root_i == root_j:
+                    continue
+                join(i, j, "name", f"same name {members[i].name}")
+
+    groups: dict[int, list[Member]] = defaultdict(list)
+    for index, member in enumerate(members):
+        groups[find(index)].append(member)
+    matches = []
+    for root, group in groups.items():
+        networks = {member.network for member in group}
+        if len(networks) < 2:
+            continue
+        kinds = {kind for kind, _ in evidence.get(root, set())}
+        confidence = max((CONFIDENCE[kind] for kind in kinds), default=0.0)
+        matches.append(
+            Match(
+                members={member.network: member for member in group},
+                evidence=sorted(detail for _, detail in evidence.get(root, set())),
+                confidence=confidence,
+            )
+        )
+    matches.sort(key=lambda m: (-m.confidence, -len(m.members), sorted(m.members)[0]))
+    return matches
+
+
+def summarise(matches: list[Match], labels: Mapping[str, str]) -> dict[str, Any]:
+    """Counts per pair of networks and the listed matches, ready to store as JSON.
+
+    :param labels: display names of the networks (``{"github": "GitHub"}``).
+    """
+    pairs: dict[tuple[str, str], dict[str, int]] = {}
+    for match in matches:
+        if match.confidence < CONFIDENCE["handle"]:
+            continue  # weak matches are listed but not counted
+        for first, second in combinations(sorted(match.members), 2):
+            counts = pairs.setdefault(
+                (first, second), {"people": 0, "follow_both": 0, "friends_both": 0}
+            )
+            counts["people"] += 1
+            a, b = match.members[first], match.members[second]
+            counts["follow_both"] += a.is_follower and b.is_follower
+            counts["friends_both"] += a.is_friend and b.is_friend
+    sentences = []
+    for (first, second), counts in sorted(pairs.items(), key=lambda item: -item[1]["people"]):
+        if counts["follow_both"]:
+            sentences.append(
+                f"{counts['follow_both']:,} people follow you on both {labels[first]} "
+                f"and {labels[second]}."
+            )
+        if counts["friends_both"]:
+            sentences.append(
+                f"You follow {counts['friends_both']:,} people on both {labels[first]} "
+                f"and {labels[second]}."
+            )
+    return {
+        "total": len(matches),
+        "strong": sum(1 for m in matches if m.confidence >= CONFIDENCE["handle"]),
+        "weak": sum(1 for m in matches if m.confidence < CONFIDENCE["handle"]),
+        "sentences": sentences,
+        "pairs": [
+            {"networks": [first, second], **counts} for (first, second), counts in pairs.items()
+        ],
+        "matches": [
+            {
+                "confidence": match.confidence,
+                "weak": match.confidence < CONFIDENCE["handle"],
+                "evidence": match.evidence,
+                "people": [
+                    {
+                        "network": member.network,
+                        "handle": member.handle,
+                        "name": member.name,
+                        "url": member.url,
+                        "follower": member.is_follower,
+                        "friend": member.is_friend,
+                    }
+                    for _, member in sorted(match.members.items())
+                ],
+            }
+            for match in matches[:MAX_MATCHES_LISTED]
+        ],
+    }

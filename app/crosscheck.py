@@ -1,0 +1,54 @@
+"""Keeps each user's cross-network check up to date (run after every sync and disconnect)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.analysis.crossnet import Member, find_matches, summarise
+from app.extensions import db
+from app.models import Connection, CrossCheck, Person, utcnow
+from app.networks import NETWORKS
+
+
+def refresh_cross_check(user_id: int) -> CrossCheck:
+    """Recompute and store the cross-network check of ``user_id`` from current snapshots."""
+    people: dict[str, list[Member]] = {}
+    connections = db.session.scalars(
+        select(Connection).where(
+            Connection.user_id == user_id, Connection.current_snapshot_id.is_not(None)
+        )
+    )
+    for connection in connections:
+        rows = db.session.execute(
+            select(
+                Person.external_id,
+                Person.handle,
+                Person.name,
+                Person.url,
+                Person.links,
+                Person.is_follower,
+                Person.is_friend,
+            ).where(Person.snapshot_id == connection.current_snapshot_id)
+        )
+        people[connection.network] = [
+            Member(
+                connection.network,
+                row.external_id,
+                row.handle,
+                row.name,
+                row.url,
+                tuple(row.links or ()),
+                row.is_follower,
+                row.is_friend,
+            )
+            for row in rows
+        ]
+    labels = {key: info.label for key, info in NETWORKS.items()}
+    results = summarise(find_matches(people), labels) if len(people) >= 2 else {}
+    results["networks"] = sorted(people)
+    check = db.session.get(CrossCheck, user_id) or CrossCheck(user_id=user_id)
+    check.results = results
+    check.computed_at = utcnow()
+    db.session.add(check)
+    db.session.commit()
+    return check

@@ -1,0 +1,453 @@
+"""What the dashboard pages read: every query is scoped to the signed-in user's connections.
+
+Views call these functions and hand the plain values they return to templates; nothing here
+calls a network, and nothing is computed in templates.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import abort
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, asc, desc, func, or_, select
+
+from app.analysis import export as builders
+from app.extensions import db
+from app.jobs import active_run
+from app.models import Connection, CrossCheck, Follow, Person, Post, Snapshot, SyncRun, User
+from app.networks import NETWORKS, NetworkInfo
+
+ROLES = ("followers", "friends")
+PER_PAGE = 50
+#: Sortable list columns: URL name -> (column, label).
+SORTS: dict[str, dict[str, Any]] = {
+    "followers": {
+        "overlap": Person.my_followers_they_follow,
+        "handle": func.lower(Person.handle),
+        "name": func.lower(Person.name),
+        "count": Person.followers_count,
+        "community": Person.follower_community,
+    },
+    "friends": {
+        "overlap": Person.common_friends,
+        "handle": func.lower(Person.handle),
+        "name": func.lower(Person.name),
+        "count": Person.following_count,
+        "community": Person.friend_community,
+    },
+}
+DATASETS = {
+    "followers": ("csv", "json"),
+    "friends": ("csv", "json"),
+    "posts": ("csv", "json"),
+    "followers-graph": ("csv", "json", "gexf", "graphml"),
+    "friends-graph": ("csv", "json", "gexf", "graphml"),
+}
+MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "gexf": "application/gexf+xml",
+    "graphml": "application/graphml+xml",
+}
+
+
+def user_connections(user: User) -> dict[str, Connection]:
+    """The user's connections by network key."""
+    rows = db.session.scalars(select(Connection).where(Connection.user_id == user.id))
+    return {row.network: row for row in rows}
+
+
+def network_or_404(key: str) -> NetworkInfo:
+    """The network named ``key``, or a 404."""
+    info = NETWORKS.get(key)
+    if info is None:
+        abort(404)
+    return info
+
+
+def connection_or_404(user: User, network: str) -> Connection:
+    """The user's own connection to ``network``; a 404 for anyone else's or none."""
+    network_or_404(network)
+    connection = db.session.scalar(
+        select(Connection).where(Connection.user_id == user.id, Connection.network == network)
+    )
+    if connection is None:
+        abort(404)
+    return connection
+
+
+def snapshot_or_404(user: User, network: str) -> tuple[Connection, Snapshot]:
+    """The user's connection and its current snapshot; a 404 while there is none."""
+    connection = connection_or_404(user, network)
+    snapshot = connection.current_snapshot
+    if snapshot is None:
+        abort(404)
+    return connection, snapshot
+
+
+def run_state(run: SyncRun | None) -> dict[str, Any] | None:
+    """A run as the progress bar and its JSON endpoint show it."""
+    if run is None:
+        return None
+    percent = None
+    if run.total:
+        percent = min(100, round(100 * run.done / run.total))
+    return {
+        "id": run.id,
+        "kind": run.kind,
+        "status": run.status,
+        "active": run.active,
+        "stage": run.stage,
+        "done": run.done,
+        "total": run.total,
+        "percent": percent,
+        "requests": run.requests,
+        "paused_until": run.paused_until.isoformat() if run.paused_until else None,
+        "error": run.error,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+    }
+
+
+def latest_run(connection: Connection) -> SyncRun | None:
+    """The connection's newest run, whatever its state (stale runs are closed first)."""
+    active_run(connection)
+    return db.session.scalar(
+        select(SyncRun).where(SyncRun.connection_id == connection.id).order_by(SyncRun.id.desc())
+    )
+
+
+def growth_series(connection: Connection) -> list[dict[str, Any]]:
+    """Followers and friends counts of every finished snapshot, oldest first."""
+    rows = db.session.execute(
+        select(Snapshot.created_at, Snapshot.followers_count, Snapshot.friends_count)
+        .where(Snapshot.connection_id == connection.id, Snapshot.complete.is_(True))
+        .order_by(Snapshot.created_at, Snapshot.id)
+    ).all()
+    return [
+        {"at": row.created_at, "followers": row.followers_count, "friends": row.friends_count}
+        for row in rows
+    ]
+
+
+@dataclass
+class Card:
+    """One network card on the dashboard."""
+
+    network: NetworkInfo
+    connection: Connection | None
+    snapshot: Snapshot | None
+    run: dict[str, Any] | None
+    sparkline: dict[str, Any] | None
+
+
+def dashboard_cards(user: User) -> list[Card]:
+    """A card per network, connected or not, in the registry's order."""
+    connections = user_connections(user)
+    cards = []
+    for key, info in NETWORKS.items():
+        connection = connections.get(key)
+        snapshot = connection.current_snapshot if connection else None
+        sparkline = None
+        if connection is not None:
+            series = growth_series(connection)
+            if len(series) > 1:
+                sparkline = chart(
+                    "line",
+                    [point["at"].date().isoformat() for point in series],
+                    [{"label": "Followers", "data": [p["followers"] for p in series]}],
+                    sparkline=True,
+                )
+        cards.append(
+            Card(
+                network=info,
+                connection=connection,
+                snapshot=snapshot,
+                run=run_state(latest_run(connection)) if connection else None,
+                sparkline=sparkline,
+            )
+        )
+    return cards
+
+
+def chart(kind: str, labels: list[str], datasets: list[dict[str, Any]], **options: Any) -> dict:
+    """The JSON a chart canvas reads (see ``frontend/README.md``)."""
+    return {"type": kind, "labels": labels, "datasets": datasets, "options": options}
+
+
+def share_percent(part: int | None, whole: int | None) -> float | None:
+    """``part / whole`` in percent with one decimal, or ``None`` when it cannot be known."""
+    if part is None or not whole:
+        return None
+    return round(100 * part / whole, 1)
+
+
+def network_charts(results: Mapping[str, Any], growth: list[dict[str, Any]]) -> dict[str, dict]:
+    """Every chart of the network page, from the stored analysis results."""
+    timeline = results.get("timeline") or {}
+    months = timeline.get("by_month") or []
+    sentiment = results.get("sentiment") or {}
+    sentiment_months = sentiment.get("by_month") or []
+    labels = [row["period"] for row in months]
+    return {
+        "posts-by-month": chart(
+            "bar",
+            labels,
+            [
+                {"label": "Posts", "data": [row["posts"] for row in months], "color": "primary"},
+                {
+                    "label": "Reposts",
+                    "data": [row.get("reposts", 0) for row in months],
+                    "color": "secondary",
+                },
+            ],
+            stacked=True,
+            yLabel="posts",
+        ),
+        "responses-by-month": chart(
+            "line",
+            labels,
+            [
+                {
+                    "label": "Posts with a response",
+                    "data": [share_percent(row["responded"], row["known"]) for row in months],
+                    "color": "primary",
+                }
+            ],
+            percent=True,
+        ),
+        "sentiment-by-month": chart(
+            "bar",
+            [row["period"] for row in sentiment_months],
+            [
+                {
+                    "label": label.title(),
+                    "data": [row[label] for row in sentiment_months],
+                    "color": label,
+                }
+                for label in ("positive", "neutral", "negative")
+            ]
+            + [
+                {
+                    "label": "Mean score",
+                    "data": [row["mean_score"] for row in sentiment_months],
+                    "kind": "line",
+                    "axis": "right",
+                    "color": "secondary",
+                }
+            ],
+            stacked=True,
+            yLabel="posts",
+        ),
+        "growth": chart(
+            "line",
+            [point["at"].date().isoformat() for point in growth],
+            [
+                {
+                    "label": "Followers",
+                    "data": [p["followers"] for p in growth],
+                    "color": "primary",
+                },
+                {"label": "Friends", "data": [p["friends"] for p in growth], "color": "secondary"},
+            ],
+            yLabel="people",
+        ),
+    }
+
+
+def heatmap_rows(timeline: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The weekday x hour heatmap as rows of cells with a 0-4 shade for the CSS classes."""
+    heat = timeline.get("heatmap") or {}
+    counts = heat.get("counts") or []
+    peak = max((max(row) for row in counts if row), default=0)
+    rows = []
+    for day, row in zip(heat.get("days", []), counts, strict=False):
+        cells = [
+            {"count": count, "shade": 0 if not count else 1 + math.floor(3.999 * count / peak)}
+            for count in row
+        ]
+        rows.append({"day": day, "cells": cells, "total": sum(row)})
+    return rows
+
+
+def people_query(snapshot: Snapshot, role: str, search: str = "") -> Select[Any]:
+    """Followers or friends of ``snapshot``, optionally filtered by handle or name."""
+    flag = Person.is_follower if role == "followers" else Person.is_friend
+    query = select(Person).where(Person.snapshot_id == snapshot.id, flag.is_(True))
+    search = search.strip().lstrip("@").lower()
+    if search:
+        pattern = f"%{search.replace('%', '').replace('_', '')}%"
+        query = query.where(
+            or_(func.lower(Person.handle).like(pattern), func.lower(Person.name).like(pattern))
+        )
+    return query
+
+
+def people_page(
+    snapshot: Snapshot,
+    role: str,
+    *,
+    sort: str = "overlap",
+    order: str = "desc",
+    search: str = "",
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> Pagination:
+    """One page of a followers or friends list, sorted and searched in the database."""
+    columns = SORTS[role]
+    column = columns.get(sort, columns["overlap"])
+    direction = asc if order == "asc" else desc
+    query = people_query(snapshot, role, search).order_by(
+        column.is_(None),  # unknown values last, whichever the direction
+        direction(column),
+        func.lower(Person.handle),
+    )
+    return db.paginate(query, page=page, per_page=per_page, max_per_page=200, error_out=False)
+
+
+def person_row(person: Person, role: str) -> dict[str, Any]:
+    """A list row as shown and exported (the export builders' columns)."""
+    follower = role == "followers"
+    return {
+        "handle": person.handle,
+        "name": person.name,
+        "url": person.url,
+        "followers_count": person.followers_count,
+        "following_count": person.following_count,
+        "my_followers_they_follow" if follower else "common_friends": (
+            person.my_followers_they_follow if follower else person.common_friends
+        ),
+        "follows_back": person.is_friend if follower else person.is_follower,
+        "community": person.follower_community if follower else person.friend_community,
+    }
+
+
+def stream_people(snapshot: Snapshot, role: str) -> Iterator[dict[str, Any]]:
+    """Every follower or friend row, in handle order, read in batches."""
+    query = people_query(snapshot, role).order_by(func.lower(Person.handle), Person.id)
+    for person in db.session.scalars(query.execution_options(yield_per=1000)):
+        yield person_row(person, role)
+
+
+def stream_posts(snapshot: Snapshot) -> Iterator[dict[str, Any]]:
+    """Every post row, newest first."""
+    query = (
+        select(Post)
+        .where(Post.snapshot_id == snapshot.id)
+        .order_by(Post.created_at.desc(), Post.id)
+        .execution_options(yield_per=1000)
+    )
+    for post in db.session.scalars(query):
+        yield {
+            "id": post.external_id,
+            "created_at": post.created_at.isoformat(),
+            "kind": post.kind,
+            "text": post.text,
+            "url": post.url,
+            "reply_count": post.reply_count,
+            "like_count": post.like_count,
+            "repost_count": post.repost_count,
+            "sentiment_label": post.sentiment_label,
+            "sentiment_score": post.sentiment_score,
+        }
+
+
+def graph_document(connection: Connection, snapshot: Snapshot, role: str) -> dict[str, Any]:
+    """The full followers or friends graph of a snapshot, for export.
+
+    Nodes are the owner and every follower (or friend); links are every known follow among
+    them, so overlap counts can be recomputed from the export. Unlike the drawn graph, it is
+    not capped.
+    """
+    flag = Person.is_follower if role == "followers" else Person.is_friend
+    community = Person.follower_community if role == "followers" else Person.friend_community
+    rows = db.session.execute(
+        select(Person.external_id, Person.handle, community, Person.pagerank)
+        .where(Person.snapshot_id == snapshot.id, flag.is_(True))
+        .order_by(Person.id)
+    ).all()
+    owner_id = connection.external_id or "me"
+    members = {row[0] for row in rows} | {owner_id}
+
+    def nodes() -> Iterator[dict[str, Any]]:
+        yield {
+            "id": owner_id,
+            "label": f"@{connection.handle}",
+            "me": True,
+            "community": -1,
+            "pagerank": None,
+            "size": None,
+        }
+        for external_id, handle, group, rank in rows:
+            yield {
+                "id": external_id,
+                "label": f"@{handle}",
+                "me": False,
+                "community": group,
+                "pagerank": rank,
+                "size": None,
+            }
+
+    def links() -> Iterator[dict[str, str]]:
+        query = (
+            select(Follow.source, Follow.target)
+            .where(Follow.snapshot_id == snapshot.id)
+            .execution_options(yield_per=5000)
+        )
+        for source, target in db.session.execute(query):
+            if source in members and target in members:
+                yield {"source": source, "target": target}
+
+    return {"nodes": nodes(), "links": links()}
+
+
+def export_stream(
+    connection: Connection, snapshot: Snapshot, dataset: str, fmt: str
+) -> Iterator[str]:
+    """The chunks of one export; the route checks access and the dataset/format pair first."""
+    if dataset in ROLES:
+        columns = builders.FOLLOWER_COLUMNS if dataset == "followers" else builders.FRIEND_COLUMNS
+        rows = stream_people(snapshot, dataset)
+        if fmt == "csv":
+            return builders.csv_stream(rows, columns)
+        return builders.json_stream({key: row[key] for key in columns} for row in rows)
+    if dataset == "posts":
+        if fmt == "csv":
+            return builders.csv_stream(stream_posts(snapshot), builders.POST_COLUMNS)
+        return builders.json_stream(stream_posts(snapshot))
+    graph = graph_document(connection, snapshot, dataset.removesuffix("-graph"))
+    return {
+        "csv": builders.graph_csv,
+        "json": builders.graph_json,
+        "gexf": builders.gexf_stream,
+        "graphml": builders.graphml_stream,
+    }[fmt](graph)
+
+
+def export_filename(network: str, dataset: str, fmt: str, today: date) -> str:
+    """``<network>-<dataset>-<YYYY-MM-DD>.<format>``."""
+    return f"{network}-{dataset}-{today.isoformat()}.{fmt}"
+
+
+def top_posts(snapshot: Snapshot, label: str, limit: int = 5) -> list[Post]:
+    """The most positive or most negative posts of a snapshot, with links to the originals."""
+    order = Post.sentiment_score.desc() if label == "positive" else Post.sentiment_score.asc()
+    query = (
+        select(Post)
+        .where(Post.snapshot_id == snapshot.id, Post.sentiment_label == label)
+        .order_by(order, Post.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def cross_check(user: User) -> dict[str, Any] | None:
+    """The stored cross-network check, once two or more networks have data."""
+    check = db.session.get(CrossCheck, user.id)
+    if check is None or len(check.results.get("networks", [])) < 2:
+        return None
+    return check.results

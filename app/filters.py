@@ -1,0 +1,85 @@
+"""Jinja filters: formatting only (numbers, percentages, times in the user's time zone)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask
+from flask_login import current_user
+
+#: What the pages show for a number that a network does not publish.
+UNKNOWN = "n/a"
+
+
+def number(value: int | float | None) -> str:
+    """``12345`` -> ``12,345``; ``None`` -> ``n/a`` (never a made-up zero)."""
+    if value is None:
+        return UNKNOWN
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}"
+    return f"{int(value):,}"
+
+
+def compact(value: int | None) -> str:
+    """``12345`` -> ``12.3k``, ``2500000`` -> ``2.5M``; for tight spaces like cards."""
+    if value is None:
+        return UNKNOWN
+    for size, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (1_000, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.1f}".rstrip("0").rstrip(".") + suffix
+    return str(value)
+
+
+def percent(value: float | None, digits: int = 0) -> str:
+    """A 0..1 share as a percentage (``0.256`` -> ``26%``); ``None`` -> ``n/a``."""
+    if value is None:
+        return UNKNOWN
+    return f"{100 * value:.{digits}f}%"
+
+
+def user_zone() -> ZoneInfo:
+    """The signed-in user's time zone (UTC for visitors or an unknown zone)."""
+    name = getattr(current_user, "timezone", None) or "UTC"
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def localtime(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A UTC time in the user's time zone; ISO strings are accepted too."""
+    if value is None:
+        return UNKNOWN
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.astimezone(user_zone()).strftime(fmt)
+
+
+def duration(seconds: float | None) -> str:
+    """``5400`` -> ``1 h 30 min``; ``None`` -> ``n/a``."""
+    if seconds is None:
+        return UNKNOWN
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return f"{round(seconds)} s"
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{round(hours / 24)} days"
+
+
+FILTERS = {
+    "number": number,
+    "compact": compact,
+    "percent": percent,
+    "localtime": localtime,
+    "duration": duration,
+}
+
+
+def register_filters(app: Flask) -> None:
+    """Add the filters to the app's Jinja environment."""
+    app.jinja_env.filters.update(FILTERS)
