@@ -10,6 +10,7 @@ killed leaves the previous snapshot in place.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -167,13 +168,16 @@ def fail(run: SyncRun, message: str) -> None:
 
 
 def remove_upload(path: str) -> None:
-    """Delete an uploaded archive once its import has ended, whatever the outcome."""
-    try:
-        if os.path.isdir(path):
-            return
+    """Delete an uploaded archive (and the folder made for it) once its import has ended."""
+    if os.path.isdir(path):
+        return  # a folder given on the command line is the user's own: never delete it
+    with contextlib.suppress(FileNotFoundError):
         os.remove(path)
-    except FileNotFoundError:
-        pass
+    folder = os.path.dirname(path)
+    uploads = os.path.abspath(current_app.config["UPLOAD_FOLDER"])
+    if os.path.dirname(os.path.abspath(folder)) == uploads:
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)
 
 
 def batched(rows: Iterable[dict[str, Any]], size: int = BATCH) -> Iterator[list[dict[str, Any]]]:

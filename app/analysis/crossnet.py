@@ -143,14 +143,18 @@ def find_matches(people: Mapping[str, Iterable[Member]]) -> list[Match]:
             continue
         for i, j in combinations(indexes, 2):
             join(i, j, "handle", f"same handle @{key}")
+    # Names are weak evidence: they only pair people no link or handle has matched, so a
+    # common name never merges two people who were told apart by stronger evidence.
+    strong_roots: dict[int, set[str]] = defaultdict(set)
+    for index, member in enumerate(members):
+        strong_roots[find(index)].add(member.network)
+    matched = {root for root, networks in strong_roots.items() if len(networks) > 1}
     for indexes in by_name.values():
-        if len(indexes) > MAX_SHARED:
+        free = [i for i in indexes if find(i) not in matched]
+        if len(free) > MAX_SHARED:
             continue
-        for i, j in combinations(indexes, 2):
-            if members[i].network != members[j].network:
-                root_i, root_j = find(i), find(j)
-                if root_i == root_j:
-                    continue
+        for i, j in combinations(free, 2):
+            if members[i].network != members[j].network and find(i) != find(j):
                 join(i, j, "name", f"same name {members[i].name}")
 
     groups: dict[int, list[Member]] = defaultdict(list)
@@ -174,6 +178,11 @@ def find_matches(people: Mapping[str, Iterable[Member]]) -> list[Match]:
     return matches
 
 
+def people(count: int) -> str:
+    """``1 person``, ``12 people``, ``1,204 people``."""
+    return "1 person" if count == 1 else f"{count:,} people"
+
+
 def summarise(matches: list[Match], labels: Mapping[str, str]) -> dict[str, Any]:
     """Counts per pair of networks and the listed matches, ready to store as JSON.
 
@@ -193,16 +202,12 @@ def summarise(matches: list[Match], labels: Mapping[str, str]) -> dict[str, Any]
             counts["friends_both"] += a.is_friend and b.is_friend
     sentences = []
     for (first, second), counts in sorted(pairs.items(), key=lambda item: -item[1]["people"]):
+        both = f"on both {labels[first]} and {labels[second]}."
         if counts["follow_both"]:
-            sentences.append(
-                f"{counts['follow_both']:,} people follow you on both {labels[first]} "
-                f"and {labels[second]}."
-            )
+            sentences.append(f"{people(counts['follow_both'])} follow you {both}".replace(
+                "1 person follow ", "1 person follows "))
         if counts["friends_both"]:
-            sentences.append(
-                f"You follow {counts['friends_both']:,} people on both {labels[first]} "
-                f"and {labels[second]}."
-            )
+            sentences.append(f"You follow {people(counts['friends_both'])} {both}")
     return {
         "total": len(matches),
         "strong": sum(1 for m in matches if m.confidence >= CONFIDENCE["handle"]),

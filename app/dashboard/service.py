@@ -280,9 +280,13 @@ def people_query(snapshot: Snapshot, role: str, search: str = "") -> Select[Any]
     query = select(Person).where(Person.snapshot_id == snapshot.id, flag.is_(True))
     search = search.strip().lstrip("@").lower()
     if search:
-        pattern = f"%{search.replace('%', '').replace('_', '')}%"
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
         query = query.where(
-            or_(func.lower(Person.handle).like(pattern), func.lower(Person.name).like(pattern))
+            or_(
+                func.lower(Person.handle).like(pattern, escape="\\"),
+                func.lower(Person.name).like(pattern, escape="\\"),
+            )
         )
     return query
 

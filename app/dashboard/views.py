@@ -20,6 +20,8 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from werkzeug.datastructures import FileStorage
+from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.dashboard import service
@@ -27,6 +29,7 @@ from app.dashboard.forms import ConfirmForm, ImportForm
 from app.extensions import db
 from app.jobs import start_sync
 from app.models import Connection, User
+from app.networks import NETWORKS
 from app.networks.base import Source
 from app.networks.importers import ARCHIVE_HELP, IMPORTERS
 from app.sources import LIVE
@@ -34,8 +37,6 @@ from app.sync import SyncRefused, disconnect
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
-#: File endings kept on saved uploads, so importers can tell a zip from a CSV or a CAR.
-UPLOAD_SUFFIXES = (".tar.gz", ".tgz", ".zip", ".csv", ".car", ".json", ".js")
 
 
 def me() -> User:
@@ -55,6 +56,7 @@ def home() -> str:
         cross=cross,
         confirm_form=ConfirmForm(),
         import_networks=set(IMPORTERS),
+        labels={key: info.label for key, info in NETWORKS.items()},
     )
 
 
@@ -211,22 +213,17 @@ def disconnect_network(network: str) -> BaseResponse:
     return redirect(url_for("dashboard.home"))
 
 
-def save_upload(storage: object) -> str:
-    """Stream an uploaded file to the upload folder; return its path."""
-    folder = current_app.config["UPLOAD_FOLDER"]
-    os.makedirs(folder, exist_ok=True)
-    filename = getattr(storage, "filename", "") or "upload"
-    lowered = filename.lower()
-    suffix = next(
-        (
-            s
-            for s in (".tar.gz", ".zip", ".csv", ".car", ".json", ".js", ".tgz")
-            if lowered.endswith(s)
-        ),
-        "",
-    )
-    path = os.path.join(folder, secrets.token_hex(16) + suffix)
-    storage.save(path)  # type: ignore[attr-defined]
+def save_upload(storage: FileStorage) -> str:
+    """Stream an uploaded file to a fresh folder of its own; return its path.
+
+    The file keeps its (sanitised) name, which importers use to recognise a lone
+    ``Connections.csv`` or ``following_accounts.csv``.
+    """
+    folder = os.path.join(current_app.config["UPLOAD_FOLDER"], secrets.token_hex(16))
+    os.makedirs(folder)
+    name = secure_filename(storage.filename or "") or "upload"
+    path = os.path.join(folder, name)
+    storage.save(path)
     return path
 
 

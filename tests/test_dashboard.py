@@ -1,0 +1,383 @@
+"""Dashboard pages, lists, exports, imports and disconnecting, on the demo account."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections import defaultdict
+from xml.etree import ElementTree
+
+import networkx as nx
+import pytest
+from sqlalchemy import func, select
+
+from app.demo import create_demo_user
+from app.extensions import db
+from app.models import Connection, CrossCheck, Person, Snapshot, SyncRun
+from app.networks import NETWORKS
+from tests.conftest import csrf_token
+from tests.factories import PASSWORD, UserFactory
+from tests.importers.builders import connections_csv
+
+DEMO_PASSWORD = "demo password 1"
+
+
+@pytest.fixture
+def demo(app, client):
+    user, _ = create_demo_user("demo", DEMO_PASSWORD, followers=60)
+    token = csrf_token(client, "/signin")
+    client.post("/signin", data={"login": "demo", "password": DEMO_PASSWORD, "csrf_token": token})
+    return user
+
+
+def connection_of(user, network):
+    return db.session.scalar(
+        select(Connection).where(Connection.user_id == user.id, Connection.network == network)
+    )
+
+
+def snapshot_of(user, network) -> Snapshot:
+    return connection_of(user, network).current_snapshot
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_home_cards_show_stored_counts(client, demo):
+    page = text(client.get("/dashboard/user"))
+    for network in NETWORKS.values():
+        snap = snapshot_of(demo, network.key)
+        assert f'href="/dashboard/user/{network.key}"' in page
+        assert f"Open {network.label}" in page
+        assert f">{snap.followers_count:,}<" in page or f">{snap.followers_count}<" in page
+    assert 'data-chart="spark-github"' in page  # two snapshots: a sparkline
+    assert "Across networks" in page
+
+
+def test_home_without_connections_has_connect_buttons(auth, client, user):
+    auth.login()
+    page = text(client.get("/dashboard/user"))
+    for network in NETWORKS.values():
+        assert f'href="/dashboard/user/{network.key}/connect"' in page
+    assert "Once two or more networks have data" in page
+
+
+def test_network_page_numbers_are_the_stored_ones(client, demo):
+    snap = snapshot_of(demo, "bluesky")
+    page = text(client.get("/dashboard/user/bluesky"))
+    for stat_id, value in (
+        ("stat-posts", snap.posts_count),
+        ("stat-followers", snap.followers_count),
+        ("stat-friends", snap.friends_count),
+        ("stat-mutuals", snap.mutuals_count),
+    ):
+        assert re.search(rf'id="{stat_id}">{value:,}<', page), stat_id
+    share = snap.results["timeline"]["response_share"]
+    assert f">{round(100 * share)}%<" in page
+    assert "Demo data: every person and post on this page is made up." in page
+    for name in ("posts-by-month", "responses-by-month", "sentiment-by-month", "growth"):
+        assert f'id="chart-{name}"' in page
+    assert 'data-graph-url="/dashboard/user/bluesky/graph/followers.json"' in page
+
+
+def test_network_page_says_what_linkedin_cannot_give(client, demo):
+    page = text(client.get("/dashboard/user/linkedin"))
+    assert "LinkedIn does not publish who your connections are connected to" in page
+    assert "graph-viewer" not in page
+    assert ">n/a<" in page  # their follower counts are not published
+
+
+def first_rows(page: str, role: str) -> list[str]:
+    section = page.split(f'id="{role}" role="tabpanel"')[1].split("</section>")[0]
+    return re.findall(r">@([^<]+)</a></td>", section)
+
+
+def test_followers_list_sorted_by_overlap(client, demo):
+    snap = snapshot_of(demo, "github")
+    expected = db.session.scalars(
+        select(Person.handle)
+        .where(Person.snapshot_id == snap.id, Person.is_follower.is_(True))
+        .order_by(
+            Person.my_followers_they_follow.is_(None),
+            Person.my_followers_they_follow.desc(),
+            func.lower(Person.handle),
+        )
+        .limit(50)
+    ).all()
+    assert first_rows(text(client.get("/dashboard/user/github")), "followers") == expected
+
+
+def test_friends_list_sort_search_and_pages(client, demo):
+    snap = snapshot_of(demo, "x")
+    handles = sorted(
+        db.session.scalars(
+            select(Person.handle).where(Person.snapshot_id == snap.id, Person.is_friend.is_(True))
+        ),
+        key=str.lower,
+    )
+    page = text(client.get("/dashboard/user/x?list=friends&sort=handle&order=asc"))
+    assert first_rows(page, "friends") == handles[:50]
+    page2 = text(client.get("/dashboard/user/x?list=friends&sort=handle&order=asc&page=2"))
+    assert first_rows(page2, "friends") == handles[50:100]
+    target = handles[7]
+    found = text(client.get(f"/dashboard/user/x?list=friends&q=@{target.upper()}"))
+    assert target in first_rows(found, "friends")
+    none = text(client.get("/dashboard/user/x?list=friends&q=zzzz-nobody"))
+    assert "Nobody matches" in none
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/dashboard/user/myspace",
+        "/dashboard/user/github/export/followers.xlsx",
+        "/dashboard/user/github/export/secrets.csv",
+        "/dashboard/user/github/export/posts.gexf",
+        "/dashboard/user/github/graph/enemies.json",
+    ],
+)
+def test_unknown_things_are_404(client, demo, url):
+    assert client.get(url).status_code == 404
+
+
+def test_other_users_pages_and_exports_are_404(app, client, demo):
+    other = UserFactory(username="intruder")
+    intruder = app.test_client()
+    token = csrf_token(intruder, "/signin")
+    intruder.post("/signin", data={"login": "intruder", "password": PASSWORD, "csrf_token": token})
+    for url in (
+        "/dashboard/user/github",
+        "/dashboard/user/github/export/followers.csv",
+        "/dashboard/user/github/graph/followers.json",
+        "/dashboard/user/github/status.json",
+        "/dashboard/user/github/export/followers-graph.json",
+    ):
+        assert intruder.get(url).status_code == 404, url
+    token = csrf_token(intruder, "/dashboard/user")
+    response = intruder.post(
+        "/dashboard/user/github/disconnect", data={"csrf_token": token, "confirm": "y"}
+    )
+    assert response.status_code == 404
+    assert connection_of(demo, "github") is not None
+    assert other.id != demo.id
+
+
+def download(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    disposition = response.headers["Content-Disposition"]
+    assert re.fullmatch(
+        r'attachment; filename="[a-z]+-[a-z-]+-\d{4}-\d\d-\d\d\.[a-z]+"', disposition
+    )
+    return text(response)
+
+
+def test_list_exports_parse_back_to_the_list(client, demo):
+    snap = snapshot_of(demo, "github")
+    stored = {
+        p.handle: p
+        for p in db.session.scalars(
+            select(Person).where(Person.snapshot_id == snap.id, Person.is_follower.is_(True))
+        )
+    }
+    rows = list(
+        csv.DictReader(io.StringIO(download(client, "/dashboard/user/github/export/followers.csv")))
+    )
+    assert len(rows) == snap.followers_count == len(stored)
+    for row in rows:
+        person = stored[row["handle"]]
+        expected = person.my_followers_they_follow
+        assert row["my_followers_they_follow"] == ("" if expected is None else str(expected))
+        assert row["follows_back"] == str(person.is_friend).lower()
+    data = json.loads(download(client, "/dashboard/user/github/export/friends.json"))
+    assert len(data) == snap.friends_count
+    assert set(data[0]) == {
+        "handle",
+        "name",
+        "followers_count",
+        "following_count",
+        "common_friends",
+        "follows_back",
+        "community",
+    }
+    posts = json.loads(download(client, "/dashboard/user/github/export/posts.json"))
+    assert len(posts) == snap.posts_count
+    posts_csv = list(
+        csv.DictReader(io.StringIO(download(client, "/dashboard/user/github/export/posts.csv")))
+    )
+    assert [p["id"] for p in posts_csv] == [p["id"] for p in posts]
+
+
+def test_overlap_counts_recomputed_from_graph_export(client, demo):
+    graph = json.loads(download(client, "/dashboard/user/mastodon/export/followers-graph.json"))
+    me = next(node["id"] for node in graph["nodes"] if node["me"])
+    followers = {link["source"] for link in graph["links"] if link["target"] == me}
+    following = defaultdict(set)
+    for link in graph["links"]:
+        following[link["source"]].add(link["target"])
+    rows = json.loads(download(client, "/dashboard/user/mastodon/export/followers.json"))
+    by_handle = {n["label"].lstrip("@"): n["id"] for n in graph["nodes"]}
+    checked = 0
+    for row in rows:
+        if row["my_followers_they_follow"] is None:
+            continue
+        pid = by_handle[row["handle"]]
+        assert row["my_followers_they_follow"] == len(following[pid] & followers)
+        checked += 1
+    assert checked > 0.8 * len(rows)
+
+
+def test_graph_exports_in_gephi_formats(client, demo):
+    snap = snapshot_of(demo, "bluesky")
+    for fmt in ("gexf", "graphml"):
+        body = download(client, f"/dashboard/user/bluesky/export/friends-graph.{fmt}")
+        ElementTree.fromstring(body)
+        graph = (nx.read_gexf if fmt == "gexf" else nx.read_graphml)(io.BytesIO(body.encode()))
+        assert graph.number_of_nodes() == snap.friends_count + 1
+    body = download(client, "/dashboard/user/bluesky/export/friends-graph.csv")
+    kinds = [row["kind"] for row in csv.DictReader(io.StringIO(body))]
+    assert kinds.count("node") == snap.friends_count + 1 and "edge" in kinds
+
+
+def test_csv_export_escapes_formulas(client, demo):
+    snap = snapshot_of(demo, "github")
+    person = db.session.scalar(
+        select(Person).where(Person.snapshot_id == snap.id, Person.is_follower.is_(True))
+    )
+    person.name = '=HYPERLINK("http://evil.example","click")'
+    db.session.commit()
+    rows = list(
+        csv.DictReader(io.StringIO(download(client, "/dashboard/user/github/export/followers.csv")))
+    )
+    row = next(r for r in rows if r["handle"] == person.handle)
+    assert row["name"] == "'" + person.name
+
+
+def test_drawn_graph_json(client, demo):
+    snap = snapshot_of(demo, "x")
+    body = client.get("/dashboard/user/x/graph/friends.json").get_json()
+    assert len(body["nodes"]) == snap.friends_count + 1
+    assert body["total"] == snap.friends_count and body["covered"] == snap.friends_count
+    assert sum(1 for node in body["nodes"] if node["me"]) == 1
+
+
+def test_status_json(client, demo):
+    body = client.get("/dashboard/user/github/status.json").get_json()
+    assert body["run"]["status"] == "done"
+    assert body["snapshot_id"] == snapshot_of(demo, "github").id
+
+
+def test_sync_now_adds_a_snapshot(client, demo):
+    before = db.session.scalar(select(func.count()).select_from(Snapshot))
+    token = csrf_token(client, "/dashboard/user/github")
+    response = client.post("/dashboard/user/github/sync", data={"csrf_token": token})
+    assert response.headers["Location"] == "/dashboard/user/github"
+    assert db.session.scalar(select(func.count()).select_from(Snapshot)) == before + 1
+    assert client.post("/dashboard/user/github/sync").status_code == 400  # no CSRF token
+
+
+def test_disconnect_needs_confirmation(client, demo):
+    token = csrf_token(client, "/dashboard/user")
+    response = client.post("/dashboard/user/github/disconnect", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert connection_of(demo, "github") is not None
+    response = client.post(
+        "/dashboard/user/github/disconnect", data={"csrf_token": token, "confirm": "y"}
+    )
+    assert response.headers["Location"] == "/dashboard/user"
+    db.session.expire_all()
+    assert connection_of(demo, "github") is None
+    assert "github" not in db.session.get(CrossCheck, demo.id).results["networks"]
+    assert client.get("/dashboard/user/github").status_code == 404
+
+
+def test_cross_network_panel(client, demo):
+    results = db.session.get(CrossCheck, demo.id).results
+    assert results["strong"] > 0
+    page = text(client.get("/dashboard/user"))
+    first = results["pairs"][0]
+    assert NETWORKS[first["networks"][0]].label in page
+    strong = next(m for m in results["matches"] if not m["weak"])
+    assert f"@{strong['people'][0]['handle']}" in page
+
+
+def upload(client, network, filename, content: bytes):
+    token = csrf_token(client, f"/dashboard/user/{network}/import")
+    return client.post(
+        f"/dashboard/user/{network}/import",
+        data={"csrf_token": token, "archive": (io.BytesIO(content), filename)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_import_page_says_what_to_get(auth, client, user):
+    auth.login()
+    page = text(client.get("/dashboard/user/linkedin/import"))
+    assert "Get a copy of your data" in page and 'enctype="multipart/form-data"' in page
+    assert client.get("/dashboard/user/github/import").status_code == 404
+
+
+def test_import_linkedin_connections(app, auth, client, user, tmp_path):
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    auth.login()
+    rows = [
+        (
+            "Ada",
+            "Lovelace",
+            "https://www.linkedin.com/in/ada",
+            "",
+            "Analytical",
+            "CTO",
+            "12 Mar 2021",
+        ),
+        (
+            "Alan",
+            "Turing",
+            "https://www.linkedin.com/in/alan",
+            "",
+            "Bletchley",
+            "Lead",
+            "01 Jan 2020",
+        ),
+    ]
+    response = upload(client, "linkedin", "Connections.csv", connections_csv(rows).encode())
+    assert response.headers["Location"] == "/dashboard/user/linkedin"
+    connection = connection_of(user, "linkedin")
+    assert connection.source == "import"
+    snap = connection.current_snapshot
+    assert (snap.followers_count, snap.friends_count) == (2, 2)
+    assert list((tmp_path / "uploads").iterdir()) == []  # the upload is deleted
+    page = text(client.get("/dashboard/user/linkedin"))
+    assert "imported" in page and "@" in page
+
+
+def test_bad_import_keeps_what_was_stored(app, client, demo, tmp_path):
+    app.config["UPLOAD_FOLDER"] = str(tmp_path)
+    kept = snapshot_of(demo, "linkedin").id
+    response = upload(client, "linkedin", "Connections.csv", b"")
+    assert response.status_code == 302
+    run = db.session.scalar(select(SyncRun).order_by(SyncRun.id.desc()))
+    assert run.status == "failed" and run.error
+    assert snapshot_of(demo, "linkedin").id == kept
+    page = text(client.get("/dashboard/user/linkedin"))
+    assert "Last sync failed" in page
+
+
+def test_import_without_file_shows_error(auth, client, user):
+    auth.login()
+    token = csrf_token(client, "/dashboard/user/x/import")
+    response = client.post(
+        "/dashboard/user/x/import", data={"csrf_token": token}, content_type="multipart/form-data"
+    )
+    assert "Choose the archive file to upload." in text(response)
+
+
+def test_too_large_upload_is_413(app, auth, client, user):
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    auth.login()
+    response = upload(client, "x", "archive.zip", b"x" * 4096)
+    assert response.status_code == 413
+    assert "File too large" in text(response)
