@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 from rq import SimpleWorker
+from sqlalchemy import select
 
 from app.auth.rules import check_new_account
 from app.demo import create_demo_user
 from app.extensions import db
 from app.jobs import redis_queue
-from app.models import User
+from app.models import Connection, SyncRun, SyncStatus, User
+from app.networks import NETWORKS
+from app.networks.base import Source
+from app.networks.importers import IMPORTERS
+from app.sync import run_sync
 
 
 @click.command("create-user")
@@ -59,6 +65,52 @@ def demo(username: str, password: str | None, followers: int | None) -> None:
     click.echo(f"Demo user ready: sign in as {user.username} with password {password}")
 
 
+@click.command("import")
+@click.argument("network", type=click.Choice(sorted(IMPORTERS)))
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--user", "username", required=True, help="Whose account to import into.")
+@with_appcontext
+def import_command(network: str, path: str, username: str) -> None:
+    """Import a network's data archive (zip, folder or file) for a user, then analyse it."""
+    user = User.find_by_login(username)
+    if user is None:
+        click.echo(f"Error: no user called {username}.", err=True)
+        sys.exit(1)
+    connection = db.session.scalar(
+        select(Connection).where(Connection.user_id == user.id, Connection.network == network)
+    )
+    if connection is None:
+        connection = Connection(user_id=user.id, network=network, source=Source.IMPORT)
+        db.session.add(connection)
+        db.session.commit()
+    run = SyncRun(
+        connection=connection,
+        kind="import",
+        params={"path": os.path.abspath(path), "keep_file": True},
+    )
+    db.session.add(run)
+    db.session.commit()
+    click.echo(f"Importing {path} into {user.username}'s {NETWORKS[network].label}...")
+    run_sync(run.id)
+    db.session.refresh(run)
+    if run.status != SyncStatus.DONE:
+        click.echo(f"Error: {run.error}", err=True)
+        sys.exit(1)
+    db.session.refresh(connection)
+    snapshot = connection.current_snapshot
+    assert snapshot is not None  # a finished run always leaves one
+
+    def shown(count: int | None) -> str:
+        return "no" if count is None else f"{count:,}"
+
+    click.echo(
+        f"Imported: {shown(snapshot.followers_count)} followers, "
+        f"{shown(snapshot.friends_count)} friends, {shown(snapshot.posts_count)} posts."
+    )
+    for part in snapshot.results.get("missing_parts", []):
+        click.echo(f"Not in the archive: {part}")
+
+
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 @with_appcontext
@@ -71,4 +123,4 @@ def worker(burst: bool) -> None:
     SimpleWorker([queue], connection=queue.connection).work(burst=burst)
 
 
-COMMANDS = (create_user, run_tests, demo, worker)
+COMMANDS = (create_user, run_tests, demo, import_command, worker)

@@ -142,7 +142,7 @@ def run_sync(run_id: int) -> None:
         db.session.rollback()
         fail(run, "An unexpected error stopped this sync. Your earlier data is unchanged.")
     finally:
-        if run.params.get("path"):
+        if run.params.get("path") and not run.params.get("keep_file"):
             remove_upload(run.params["path"])
     log.info(
         "sync run %s (%s %s) %s: %s requests, %.1f s",

@@ -176,3 +176,29 @@ def test_manage_py_test_returns_pytest_exit_code(tmp_path):
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "1 failed" in result.stdout
+
+
+def test_import_command(app, runner, user, tmp_path):
+    from tests.importers.builders import connections_csv
+
+    path = tmp_path / "Connections.csv"
+    path.write_text(
+        connections_csv(
+            [
+                ("Ada", "Lovelace", "https://www.linkedin.com/in/ada", "", "", "", "12 Mar 2021"),
+            ]
+        )
+    )
+    result = runner.invoke(args=["import", "linkedin", str(path), "--user", "user0"])
+    assert result.exit_code == 0, result.output
+    assert "Imported: 1 followers, 1 friends, 0 posts." in result.output
+    assert path.exists()  # a file named on the command line is never deleted
+
+
+def test_import_command_errors(app, runner, user, tmp_path):
+    empty = tmp_path / "Connections.csv"
+    empty.write_text("")
+    result = runner.invoke(args=["import", "linkedin", str(empty), "--user", "user0"])
+    assert result.exit_code == 1 and "Error:" in result.output
+    result = runner.invoke(args=["import", "linkedin", str(empty), "--user", "ghost"])
+    assert result.exit_code == 1 and "no user called ghost" in result.output
