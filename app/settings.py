@@ -101,6 +101,8 @@ class Config:
 
     # Networks: OAuth apps and API base URLs (tests point these at 127.0.0.1).
     HTTP_TIMEOUT = float(os.environ.get("HTTP_TIMEOUT", "30"))
+    HTTP_MAX_RETRIES = env_int("HTTP_MAX_RETRIES", 3)
+    HTTP_BACKOFF = float(os.environ.get("HTTP_BACKOFF", "0.5"))
     GITHUB_CLIENT_ID = os.environ.get("GITHUB_CLIENT_ID")
     GITHUB_CLIENT_SECRET = os.environ.get("GITHUB_CLIENT_SECRET")
     GITHUB_API_URL = os.environ.get("GITHUB_API_URL", "https://api.github.com")

@@ -11,6 +11,7 @@ import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from app.live import LIVE
 from app.models import Connection, SyncRun
 from app.networks import NETWORKS
 from app.networks.base import AccountData, NetworkError, Progress
@@ -148,16 +149,13 @@ def produce_import(connection: Connection, run: SyncRun, progress: Progress) -> 
 
 
 def produce_live(connection: Connection, run: SyncRun, progress: Progress) -> AccountData:
-    """Read the network's API; each network's connector registers itself in :data:`LIVE`."""
+    """Read the network's API with its producer in :data:`app.live.LIVE`."""
     fetch = LIVE.get(connection.network)
     if fetch is None:
         label = NETWORKS[connection.network].label
         raise NetworkError(f"Live sync of {label} is not available in this version yet.")
     return fetch(connection, run, progress)
 
-
-#: Live fetch per network.
-LIVE: dict[str, Producer] = {}
 
 PRODUCERS: dict[str, Producer] = {
     "demo": produce_demo,
