@@ -86,7 +86,7 @@ def parse_reset(headers: Mapping[str, str], now: float) -> float | None:
             return parsedate_to_datetime(value).timestamp()
         except (TypeError, ValueError):
             pass
-    for name in ("X-RateLimit-Reset", "RateLimit-Reset"):
+    for name in ("X-RateLimit-Reset", "x-rate-limit-reset", "RateLimit-Reset"):
         raw = headers.get(name)
         if not raw:
             continue
@@ -107,7 +107,7 @@ def parse_reset(headers: Mapping[str, str], now: float) -> float | None:
 
 def remaining_requests(headers: Mapping[str, str]) -> int | None:
     """Return the ``X-RateLimit-Remaining`` / ``RateLimit-Remaining`` value, if sent."""
-    for name in ("X-RateLimit-Remaining", "RateLimit-Remaining"):
+    for name in ("X-RateLimit-Remaining", "x-rate-limit-remaining", "RateLimit-Remaining"):
         raw = headers.get(name)
         if raw is not None:
             try:

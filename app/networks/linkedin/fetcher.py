@@ -1,0 +1,103 @@
+"""Live LinkedIn fetcher: the profile from Sign In with LinkedIn using OpenID Connect.
+
+The ``openid profile email`` scopes give one endpoint, ``GET /v2/userinfo``
+(learn.microsoft.com, "Sign In with LinkedIn using OpenID Connect"), answering ``sub``,
+``name``, ``given_name``, ``family_name``, ``picture``, ``email``, ``email_verified`` and
+``locale``. LinkedIn publishes no connections, posts or counts to ordinary apps: those come
+only from the member's data export (``Connections.csv``, ``Shares.csv``), which the page
+offers to import right there. So the result holds the owner alone, with followers and
+friends ``None`` ("not published", never "nobody").
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from app.networks.archive import slugify
+from app.networks.base import AccountData, NetworkError, Person, Progress
+from app.networks.http import ApiClient, HttpError
+
+LINKEDIN_USERINFO_URL = "https://api.linkedin.com/v2/userinfo"
+CONNECTIONS_NOTE = (
+    "LinkedIn does not give apps your connections: import your LinkedIn data export "
+    "(Connections.csv) to list them."
+)
+POSTS_NOTE = (
+    "LinkedIn does not give apps your posts: import your LinkedIn data export (Shares.csv) "
+    "to analyse them."
+)
+NO_EDGES_NOTE = (
+    "LinkedIn does not publish who your connections are connected to, nor their connection counts."
+)
+
+
+def person_from_userinfo(info: dict[str, Any]) -> Person:
+    """Map an OpenID Connect userinfo answer to the owner :class:`Person`.
+
+    LinkedIn's userinfo has no vanity name or profile URL, so the handle is made from the
+    name (as the export importer does) and ``url`` stays ``None``.
+    """
+    name = info.get("name") or " ".join(
+        part for part in (info.get("given_name"), info.get("family_name")) if part
+    )
+    return Person(
+        external_id=str(info["sub"]),
+        handle=slugify(name, "-") if name else str(info["sub"]),
+        name=name or None,
+        avatar_url=info.get("picture") or None,
+    )
+
+
+def fetch_linkedin(
+    token: str,
+    *,
+    userinfo_url: str = LINKEDIN_USERINFO_URL,
+    progress: Progress | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    timeout: tuple[float, float] = (5, 30),
+    max_retries: int = 3,
+    client: ApiClient | None = None,
+) -> AccountData:
+    """Read the member's profile (the only thing LinkedIn's API gives).
+
+    :param userinfo_url: ``LINKEDIN_USERINFO_URL`` (a fake in tests).
+    :returns: the owner only; ``followers`` / ``friends`` ``None``; ``notes`` pointing to
+        the export import for connections and posts.
+    :raises AuthExpired: the token expired (60 days) or was revoked (401).
+    :raises NetworkError: LinkedIn refused (a token without the ``openid profile`` scopes
+        gets 403) or could not be reached.
+    """
+    parts = urlsplit(userinfo_url)
+    api = client or ApiClient(
+        f"{parts.scheme}://{parts.netloc}",
+        token=token,
+        timeout=timeout,
+        max_retries=max_retries,
+        progress=progress,
+        sleep=sleep,
+        service="LinkedIn",
+    )
+    try:
+        api.progress.stage("profile", 1)
+        try:
+            info = api.get_json(userinfo_url)
+        except HttpError as exc:
+            payload = exc.payload if isinstance(exc.payload, dict) else {}
+            detail = payload.get("message") or f"HTTP {exc.status}"
+            raise NetworkError(
+                f"LinkedIn refused to share the profile ({detail}); connect again and allow "
+                "the profile permission."
+            ) from None
+        api.progress.advance()
+        return AccountData(
+            owner=person_from_userinfo(info),
+            followers=None,
+            friends=None,
+            notes=[CONNECTIONS_NOTE, POSTS_NOTE, NO_EDGES_NOTE],
+        )
+    finally:
+        if client is None:
+            api.close()
