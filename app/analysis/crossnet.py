@@ -204,8 +204,11 @@ def summarise(matches: list[Match], labels: Mapping[str, str]) -> dict[str, Any]
     for (first, second), counts in sorted(pairs.items(), key=lambda item: -item[1]["people"]):
         both = f"on both {labels[first]} and {labels[second]}."
         if counts["follow_both"]:
-            sentences.append(f"{people(counts['follow_both'])} follow you {both}".replace(
-                "1 person follow ", "1 person follows "))
+            sentences.append(
+                f"{people(counts['follow_both'])} follow you {both}".replace(
+                    "1 person follow ", "1 person follows "
+                )
+            )
         if counts["friends_both"]:
             sentences.append(f"You follow {people(counts['friends_both'])} {both}")
     return {

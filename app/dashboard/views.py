@@ -38,7 +38,6 @@ from app.sync import SyncRefused, disconnect
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 
-
 def me() -> User:
     """The signed-in user (a real :class:`User`, not the proxy)."""
     return current_user._get_current_object()  # type: ignore[no-any-return]
