@@ -16,3 +16,4 @@ html_theme = "alabaster"
 html_static_path = ["_static"]
 exclude_patterns = ["_build"]
 nitpicky = False
+autodoc_inherit_docstrings = False
