@@ -148,7 +148,7 @@ def produce_bluesky(connection: Connection, run: SyncRun, progress: Progress) ->
         return fetch_bluesky(actor, max_people=config["GRAPH_MAX_PEOPLE"], client=client)
 
 
-#: Live producer per network (:data:`app.sources.LIVE` is this dict).
+#: Live producer per open network (:data:`app.sources.LIVE` adds X, Facebook and LinkedIn).
 LIVE: dict[str, Callable[[Connection, SyncRun, Progress], AccountData]] = {
     "github": produce_github,
     "mastodon": produce_mastodon,

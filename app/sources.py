@@ -11,7 +11,8 @@ import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from app.live import LIVE
+from app.live import LIVE as OPEN_LIVE
+from app.live_closed import CLOSED_LIVE
 from app.models import Connection, SyncRun
 from app.networks import NETWORKS
 from app.networks.base import AccountData, NetworkError, Progress
@@ -19,6 +20,10 @@ from app.networks.importers import import_archive
 from app.synthetic import evolve, make_account
 
 Producer = Callable[[Connection, SyncRun, Progress], AccountData]
+
+#: Live producer per network: the open networks' (:mod:`app.live`) and X, Facebook and
+#: LinkedIn's (:mod:`app.live_closed`, which builds on :mod:`app.live`).
+LIVE: dict[str, Producer] = {**OPEN_LIVE, **CLOSED_LIVE}
 
 SHARED_FIRST = (
     "ada",
@@ -149,7 +154,7 @@ def produce_import(connection: Connection, run: SyncRun, progress: Progress) -> 
 
 
 def produce_live(connection: Connection, run: SyncRun, progress: Progress) -> AccountData:
-    """Read the network's API with its producer in :data:`app.live.LIVE`."""
+    """Read the network's API with its producer in :data:`LIVE`."""
     fetch = LIVE.get(connection.network)
     if fetch is None:
         label = NETWORKS[connection.network].label

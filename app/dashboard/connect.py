@@ -19,7 +19,7 @@ from wtforms import Field, StringField, SubmitField
 from wtforms.validators import ValidationError
 
 from app import live
-from app.dashboard import service
+from app.dashboard import connect_closed, service
 from app.dashboard.views import bp, me
 from app.jobs import start_sync
 from app.models import Connection
@@ -96,11 +96,12 @@ def connect(network: str) -> str | BaseResponse:
         network=info,
         connection=connection,
         reconnect=connection is not None and connection.status == "reconnect",
-        live_ready=network in live.LIVE,
+        live_ready=network in live.LIVE or network in connect_closed.CLOSED,
         can_import=network in IMPORTERS,
         form=form,
         github_ready=live.github_configured(),
         github_callback=url_for("dashboard.github_callback", _external=True),
+        **connect_closed.connect_context(network, connection),
     )
 
 
