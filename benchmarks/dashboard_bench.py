@@ -85,6 +85,7 @@ def main() -> None:
             f"{max(times) * 1000:>6.0f}ms {size:>10,}"
         )
     with app.app_context():
+        db.session.remove()
         db.drop_all()
 
 

@@ -89,6 +89,7 @@ def run_one(size: int, posts: int) -> dict[str, Any]:
         page = service.people_page(snapshot, "followers", sort="overlap", page=3)
         assert page.items
         times["followers_page_query"] = round(time.perf_counter() - began, 3)
+        db.session.remove()  # end the read transaction, or PostgreSQL's DROP waits for it
         db.drop_all()
     times["total"] = round(times["analysis"] + times["saving_and_switch"], 2)
     times["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

@@ -261,7 +261,12 @@ def test_drawn_graph_json(client, demo):
     body = client.get("/dashboard/user/x/graph/friends.json").get_json()
     assert len(body["nodes"]) == snap.friends_count + 1
     assert body["total"] == snap.friends_count and body["covered"] == snap.friends_count
-    assert sum(1 for node in body["nodes"] if node["me"]) == 1
+    owner = [node["id"] for node in body["nodes"] if node["me"]]
+    assert len(owner) == 1
+    assert all(owner[0] not in (link["source"], link["target"]) for link in body["links"])
+    stored = {(link["source"], link["target"]) for link in snap.friends_graph["links"]}
+    drawn = {(link["source"], link["target"]) for link in body["links"]}
+    assert drawn == {edge for edge in stored if owner[0] not in edge} and drawn
 
 
 def test_status_json(client, demo):

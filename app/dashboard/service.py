@@ -455,3 +455,19 @@ def cross_check(user: User) -> dict[str, Any] | None:
     if check is None or len(check.results.get("networks", [])) < 2:
         return None
     return check.results
+
+
+def drawable(graph: Mapping[str, Any], *, covered: int | None, total: int | None) -> dict:
+    """A stored graph as the viewer draws it: without the owner's own edges.
+
+    Everyone in the followers graph follows you (and you follow everyone in the friends
+    graph), so those edges form a star that hides the structure; the exports keep them.
+    """
+    nodes = list(graph.get("nodes", []))
+    owners = {node["id"] for node in nodes if node.get("me")}
+    links = [
+        link
+        for link in graph.get("links", [])
+        if link["source"] not in owners and link["target"] not in owners
+    ]
+    return {"nodes": nodes, "links": links, "covered": covered, "total": total}

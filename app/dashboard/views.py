@@ -149,14 +149,9 @@ def graph(network: str, role: str) -> Response:
     if role not in service.ROLES:
         abort(404)
     _, snapshot = service.snapshot_or_404(me(), network)
-    drawn = snapshot.followers_graph if role == "followers" else snapshot.friends_graph
+    drawn = (snapshot.followers_graph if role == "followers" else snapshot.friends_graph) or {}
     meta = snapshot.results.get("graph_meta", {}).get(role, {})
-    payload = {
-        **(drawn or {"nodes": [], "links": []}),
-        "covered": meta.get("covered"),
-        "total": meta.get("total"),
-    }
-    return jsonify(payload)
+    return jsonify(service.drawable(drawn, covered=meta.get("covered"), total=meta.get("total")))
 
 
 @bp.route("/user/<network>/export/<dataset>.<fmt>")
