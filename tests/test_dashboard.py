@@ -386,3 +386,20 @@ def test_too_large_upload_is_413(app, auth, client, user):
     response = upload(client, "x", "archive.zip", b"x" * 4096)
     assert response.status_code == 413
     assert "File too large" in text(response)
+
+
+def test_partial_lists_show_the_total(client, demo):
+    snap = snapshot_of(demo, "facebook")
+    results = dict(snap.results)
+    results["profile"] = {**results["profile"], "followers_count": snap.followers_count + 500}
+    snap.results = results
+    db.session.commit()
+    page = text(client.get("/dashboard/user/facebook"))
+    assert f"listed; {snap.followers_count + 500:,} in total" in page
+
+
+def test_sentiment_numbers_table(client, demo):
+    snap = snapshot_of(demo, "github")
+    first = snap.results["sentiment"]["by_month"][0]
+    page = text(client.get("/dashboard/user/github"))
+    assert f"<td>{first['period']}</td><td class=\"text-end\">{first['positive']}</td>" in page
