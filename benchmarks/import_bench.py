@@ -3,12 +3,13 @@
 Builds the archive in a temporary folder (synthetic data, in the parts X uses for big
 archives), imports it and prints the wall time and the peak memory of the import.
 
-    .venv/bin/python benchmarks/import_bench.py [--tweets 100000] [--followers 20000]
+    .venv/bin/python benchmarks/import_bench.py [--tweets 100000] [--followers 20000] [--full]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import subprocess
 import sys
@@ -59,9 +60,16 @@ def main() -> None:
     parser.add_argument("--tweets", type=int, default=100_000)
     parser.add_argument("--followers", type=int, default=20_000)
     parser.add_argument("--import-only", metavar="ZIP", help=argparse.SUPPRESS)
+    parser.add_argument("--full-only", metavar="ZIP", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--full", action="store_true", help="also time the whole manage.py import (analysis, save)"
+    )
     args = parser.parse_args()
     if args.import_only:
         import_only(args.import_only)
+        return
+    if args.full_only:
+        full_only(args.full_only)
         return
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
@@ -71,6 +79,56 @@ def main() -> None:
         print(f"archive: {size / 2**20:.1f} MiB zip, built in {built:.1f} s", flush=True)
         # Import in a fresh process so its peak RSS is the import's alone.
         subprocess.run([sys.executable, __file__, "--import-only", str(path)], check=True)
+        if args.full:
+            full_import(path, Path(tmp))
+
+
+def full_import(path: Path, folder: Path) -> None:
+    """The whole ``manage.py import``: read, analyse, save rows, switch the snapshot."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{folder}/bench.db",
+        "INSTANCE_PATH": str(folder),
+        "FLASK_APP": "app.app:create_app",
+    }
+    root = Path(__file__).resolve().parents[1]
+    manage = [sys.executable, str(root / "manage.py")]
+    subprocess.run([*manage, "db", "upgrade"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [
+            *manage,
+            "create-user",
+            "bench",
+            "--email",
+            "bench@example.com",
+            "--password",
+            "bench password",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    done = subprocess.run(
+        [sys.executable, __file__, "--full-only", str(path)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    print(done.stdout.strip())
+
+
+def full_only(path: str) -> None:
+    """Run ``manage.py import`` in this fresh process and report its time and VmHWM."""
+    from manage import cli
+
+    t0 = time.perf_counter()
+    cli.main(["import", "x", path, "--user", "bench"], standalone_mode=False)
+    seconds = time.perf_counter() - t0
+    print(
+        f"import + analysis + save (manage.py import): {seconds:.1f} s, "
+        f"peak memory {_peak_rss_mib():.0f} MiB"
+    )
 
 
 def _peak_rss_mib() -> float:
