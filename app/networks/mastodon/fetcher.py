@@ -26,7 +26,6 @@ import re
 import time
 from collections.abc import Callable
 from datetime import datetime
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -40,6 +39,7 @@ from app.networks.base import (
     Progress,
 )
 from app.networks.http import ApiClient, HttpError, graph_candidates
+from app.networks.text import html_to_text
 
 ACCOUNTS_LIMIT = 80
 STATUSES_LIMIT = 40
@@ -144,31 +144,6 @@ def instance_supports_pkce(instance_url: str, *, timeout: tuple[float, float] = 
 
 
 # -- mapping ------------------------------------------------------------------------------
-
-
-class _TextExtractor(HTMLParser):
-    """Plain text of status HTML: ``<p>`` becomes a blank line, ``<br>`` a newline."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br":
-            self.parts.append("\n")
-        elif tag == "p" and self.parts:
-            self.parts.append("\n\n")
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def html_to_text(content: str) -> str:
-    """Plain text of Mastodon's status HTML, paragraphs kept, entities decoded."""
-    parser = _TextExtractor()
-    parser.feed(content)
-    parser.close()
-    return "".join(parser.parts).strip()
 
 
 def _people(n: int) -> str:

@@ -26,7 +26,6 @@ import csv
 import io
 import re
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -40,6 +39,7 @@ from app.networks.archive import (
     parse_iso,
 )
 from app.networks.base import AccountData, ArchiveError, Person, Post, Progress
+from app.networks.text import html_to_text
 
 NO_FOLLOWERS = (
     "The Mastodon archive has no list of your followers; connect the account live to read it."
@@ -103,32 +103,6 @@ def _import(archive: Archive, progress: Progress) -> AccountData:
         archive_date=_archive_date(archive.path),
         missing_parts=log.missing,
     )
-
-
-class _TextExtractor(HTMLParser):
-    """Turns Mastodon's post HTML into plain text, keeping paragraph and line breaks."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br":
-            self.parts.append("\n")
-        elif tag == "p" and self.parts:
-            self.parts.append("\n\n")
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def html_to_text(markup: str) -> str:
-    """Plain text of ``markup``: ``<p>`` become blank lines, ``<br>`` newlines, tags go."""
-    parser = _TextExtractor()
-    parser.feed(markup)
-    parser.close()
-    text = "".join(parser.parts)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 def _owner(archive: Archive, actor_file: str | None, log: ImportLog) -> Person:
