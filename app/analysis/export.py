@@ -144,17 +144,21 @@ def friend_rows(graphs: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def post_rows(
-    posts: Iterable[Post], sentiment: Mapping[str, Sequence[Any]] | None = None
+    posts: Iterable[Post] | Iterable[Any], sentiment: Mapping[str, Sequence[Any]] | None = None
 ) -> Iterator[dict[str, Any]]:
     """Rows of :data:`POST_COLUMNS`.
 
-    :param posts: the posts, in the order to export.
+    :param posts: the posts, in the order to export: :class:`~app.networks.base.Post` records,
+        or stored rows that carry ``sentiment_label`` and ``sentiment_score`` themselves.
     :param sentiment: ``per_post`` from :func:`~app.analysis.sentiment.analyse_sentiment`
         (``{id: (label, score)}``); posts missing from it get empty sentiment cells.
     """
-    scores = sentiment or {}
     for post in posts:
-        found = scores.get(post.external_id)
+        found: Sequence[Any]
+        if sentiment is None:
+            found = (getattr(post, "sentiment_label", None), getattr(post, "sentiment_score", None))
+        else:
+            found = sentiment.get(post.external_id) or (None, None)
         yield {
             "id": post.external_id,
             "created_at": post.created_at.isoformat(),
@@ -164,8 +168,8 @@ def post_rows(
             "reply_count": post.reply_count,
             "like_count": post.like_count,
             "repost_count": post.repost_count,
-            "sentiment_label": found[0] if found else None,
-            "sentiment_score": found[1] if found else None,
+            "sentiment_label": found[0],
+            "sentiment_score": found[1],
         }
 
 

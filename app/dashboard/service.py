@@ -345,19 +345,7 @@ def stream_posts(snapshot: Snapshot) -> Iterator[dict[str, Any]]:
         .order_by(Post.created_at.desc(), Post.id)
         .execution_options(yield_per=1000)
     )
-    for post in db.session.scalars(query):
-        yield {
-            "id": post.external_id,
-            "created_at": post.created_at.isoformat(),
-            "kind": post.kind,
-            "text": post.text,
-            "url": post.url,
-            "reply_count": post.reply_count,
-            "like_count": post.like_count,
-            "repost_count": post.repost_count,
-            "sentiment_label": post.sentiment_label,
-            "sentiment_score": post.sentiment_score,
-        }
+    return builders.post_rows(db.session.scalars(query))
 
 
 def graph_document(connection: Connection, snapshot: Snapshot, role: str) -> dict[str, Any]:
