@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app import live, sources
 from app.extensions import db
 from app.models import Connection, SyncRun
 from tests.conftest import csrf_token
@@ -29,13 +28,6 @@ def sky():
 @pytest.fixture
 def config_overrides(sky) -> dict[str, Any]:
     return {"BLUESKY_APPVIEW_URL": sky.url, "HTTP_BACKOFF": 0.01}
-
-
-@pytest.fixture(autouse=True)
-def live_producers(monkeypatch):
-    """The live producers, as :mod:`app.sources` registers them."""
-    for network, producer in live.LIVE.items():
-        monkeypatch.setitem(sources.LIVE, network, producer)
 
 
 def submit(client, handle: str):

@@ -8,11 +8,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-import requests
 from sqlalchemy import select, text
 
 import app.dashboard.connect_closed  # noqa: F401 - registers the routes (app.py wiring)
-from app import live_closed, sources
+from app import live_closed
 from app.crypto import fernet_for
 from app.extensions import db
 from app.models import Connection, SyncRun
@@ -20,6 +19,7 @@ from app.networks.facebook.fetcher import NO_EDGES_NOTE, POSTS_NOTE
 from tests.conftest import csrf_token
 from tests.fakes.facebook import LONG_LIVED, FakeFacebook
 from tests.fakes.world import small_world
+from tests.oauth import provider_answer
 
 NETWORK_PAGE = "/dashboard/user/facebook"
 CONNECT = "/dashboard/user/facebook/connect"
@@ -52,12 +52,6 @@ def config_overrides(fb) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(autouse=True)
-def live_producers(monkeypatch):
-    for network, producer in live_closed.CLOSED_LIVE.items():
-        monkeypatch.setitem(sources.LIVE, network, producer)
-
-
 def to_facebook(client) -> str:
     response = client.get(AUTHORIZE)
     assert response.status_code == 302, response.get_data(as_text=True)
@@ -65,12 +59,7 @@ def to_facebook(client) -> str:
 
 
 def consent(authorize_url: str) -> str:
-    """The fake's redirect back, without the ``#_=_`` fragment browsers drop."""
-    answer = requests.get(authorize_url, allow_redirects=False, timeout=5)
-    assert answer.status_code == 302
-    back = urlsplit(answer.headers["Location"])
-    assert back.path == CALLBACK and back.fragment == "_=_"
-    return f"{back.path}?{back.query}"
+    return provider_answer(authorize_url, CALLBACK, fragment="_=_")
 
 
 def dance(client):

@@ -13,10 +13,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-import requests
 from sqlalchemy import func, select, text
 
-from app import live, sources
 from app.crypto import fernet_for
 from app.extensions import db
 from app.models import Connection, Person, Snapshot, SyncRun
@@ -24,6 +22,7 @@ from tests.conftest import AuthActions, csrf_token
 from tests.factories import UserFactory
 from tests.fakes.github import FakeGitHub
 from tests.fakes.world import small_world
+from tests.oauth import provider_answer
 
 NETWORK_PAGE = "/dashboard/user/github"
 CONNECT = "/dashboard/user/github/connect"
@@ -52,13 +51,6 @@ def config_overrides(gh) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(autouse=True)
-def live_producers(monkeypatch):
-    """The live producers, as :mod:`app.sources` registers them."""
-    for network, producer in live.LIVE.items():
-        monkeypatch.setitem(sources.LIVE, network, producer)
-
-
 def to_github(client) -> str:
     """GET the app's authorize route; return the fake authorize URL it redirects to."""
     response = client.get(AUTHORIZE)
@@ -67,12 +59,7 @@ def to_github(client) -> str:
 
 
 def consent(authorize_url: str) -> str:
-    """What the fake answers the browser: the app's callback path and query."""
-    answer = requests.get(authorize_url, allow_redirects=False, timeout=5)
-    assert answer.status_code == 302
-    back = urlsplit(answer.headers["Location"])
-    assert back.path == CALLBACK
-    return f"{back.path}?{back.query}"
+    return provider_answer(authorize_url, CALLBACK)
 
 
 def dance(client):

@@ -8,11 +8,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-import requests
 from sqlalchemy import select
 
 import app.dashboard.connect_closed  # noqa: F401 - registers the routes (app.py wiring)
-from app import live_closed, sources
+from app import live_closed
 from app.extensions import db
 from app.jobs import start_sync
 from app.models import Connection, SyncRun
@@ -20,6 +19,7 @@ from app.networks.linkedin.fetcher import CONNECTIONS_NOTE, POSTS_NOTE
 from tests.conftest import csrf_token
 from tests.fakes.linkedin import EXPIRES_IN, FakeLinkedIn
 from tests.fakes.world import small_world
+from tests.oauth import provider_answer
 
 NETWORK_PAGE = "/dashboard/user/linkedin"
 CONNECT = "/dashboard/user/linkedin/connect"
@@ -46,12 +46,6 @@ def config_overrides(li) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(autouse=True)
-def live_producers(monkeypatch):
-    for network, producer in live_closed.CLOSED_LIVE.items():
-        monkeypatch.setitem(sources.LIVE, network, producer)
-
-
 def to_linkedin(client) -> str:
     response = client.get(AUTHORIZE)
     assert response.status_code == 302, response.get_data(as_text=True)
@@ -59,11 +53,7 @@ def to_linkedin(client) -> str:
 
 
 def consent(authorize_url: str) -> str:
-    answer = requests.get(authorize_url, allow_redirects=False, timeout=5)
-    assert answer.status_code == 302
-    back = urlsplit(answer.headers["Location"])
-    assert back.path == CALLBACK
-    return f"{back.path}?{back.query}"
+    return provider_answer(authorize_url, CALLBACK)
 
 
 def dance(client):

@@ -9,10 +9,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-import requests
 from sqlalchemy import func, insert, select
 
-from app import live, sources
+from app import live
 from app.extensions import db
 from app.models import Connection, MastodonApp, SyncRun
 from tests.conftest import AuthActions, csrf_token
@@ -20,6 +19,7 @@ from tests.factories import UserFactory
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.mastodon import FakeMastodon, pkce_challenge
 from tests.fakes.world import small_world
+from tests.oauth import provider_answer
 
 NETWORK_PAGE = "/dashboard/user/mastodon"
 CONNECT = "/dashboard/user/mastodon/connect"
@@ -37,24 +37,13 @@ def config_overrides() -> dict[str, Any]:
     return {"ALLOW_INSECURE_INSTANCES": True, "HTTP_BACKOFF": 0.01}
 
 
-@pytest.fixture(autouse=True)
-def live_producers(monkeypatch):
-    """The live producers, as :mod:`app.sources` registers them."""
-    for network, producer in live.LIVE.items():
-        monkeypatch.setitem(sources.LIVE, network, producer)
-
-
 def submit(client, instance: str):
     token = csrf_token(client, CONNECT)
     return client.post(CONNECT, data={"instance": instance, "csrf_token": token})
 
 
 def consent(authorize_url: str) -> str:
-    answer = requests.get(authorize_url, allow_redirects=False, timeout=5)
-    assert answer.status_code == 302, answer.text
-    back = urlsplit(answer.headers["Location"])
-    assert back.path == CALLBACK
-    return f"{back.path}?{back.query}"
+    return provider_answer(authorize_url, CALLBACK)
 
 
 def dance(client, instance: str):

@@ -13,11 +13,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-import requests
 from sqlalchemy import func, select, text
 
 import app.dashboard.connect_closed  # noqa: F401 - registers the routes (app.py wiring)
-from app import live_closed, sources
+from app import live_closed
 from app.crypto import fernet_for
 from app.extensions import db
 from app.jobs import start_sync
@@ -31,6 +30,7 @@ from app.networks.x.fetcher import (
 from tests.conftest import csrf_token
 from tests.fakes.world import small_world
 from tests.fakes.x import FakeX, s256
+from tests.oauth import provider_answer
 
 NETWORK_PAGE = "/dashboard/user/x"
 CONNECT = "/dashboard/user/x/connect"
@@ -60,13 +60,6 @@ def config_overrides(fx) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(autouse=True)
-def live_producers(monkeypatch):
-    """The closed networks' producers, as :mod:`app.sources` registers them."""
-    for network, producer in live_closed.CLOSED_LIVE.items():
-        monkeypatch.setitem(sources.LIVE, network, producer)
-
-
 def to_x(client, graph_edges: bool = False) -> str:
     """Post the connect form; return the fake authorize URL the app redirects to."""
     data = {"csrf_token": csrf_token(client, CONNECT)}
@@ -78,12 +71,7 @@ def to_x(client, graph_edges: bool = False) -> str:
 
 
 def consent(authorize_url: str) -> str:
-    """What the fake answers the browser: the app's callback path and query."""
-    answer = requests.get(authorize_url, allow_redirects=False, timeout=5)
-    assert answer.status_code == 302
-    back = urlsplit(answer.headers["Location"])
-    assert back.path == CALLBACK
-    return f"{back.path}?{back.query}"
+    return provider_answer(authorize_url, CALLBACK)
 
 
 def dance(client, graph_edges: bool = False):

@@ -50,13 +50,6 @@ def config_overrides(gh, sky) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(autouse=True)
-def live_producers(monkeypatch):
-    """The live producers, as :mod:`app.sources` registers them."""
-    for network, producer in live.LIVE.items():
-        monkeypatch.setitem(sources.LIVE, network, producer)
-
-
 @pytest.fixture
 def pauses(monkeypatch) -> list[datetime]:
     """Every rate-limit pause the sync reported."""
