@@ -6,12 +6,15 @@ import csv
 import io
 import json
 import re
+import threading
 from collections import defaultdict
 from xml.etree import ElementTree
 
 import networkx as nx
 import pytest
+import requests
 from sqlalchemy import func, select
+from werkzeug.serving import make_server
 
 from app.demo import create_demo_user
 from app.extensions import db
@@ -402,4 +405,37 @@ def test_sentiment_numbers_table(client, demo):
     snap = snapshot_of(demo, "github")
     first = snap.results["sentiment"]["by_month"][0]
     page = text(client.get("/dashboard/user/github"))
-    assert f"<td>{first['period']}</td><td class=\"text-end\">{first['positive']}</td>" in page
+    assert f'<td>{first["period"]}</td><td class="text-end">{first["positive"]}</td>' in page
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on a real HTTP server in a thread, with no app context borrowed from the test."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+def test_exports_stream_to_the_end_on_a_real_server(live_server, demo):
+    browser = requests.Session()
+    page = browser.get(f"{live_server}/signin", timeout=10).text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    browser.post(
+        f"{live_server}/signin",
+        timeout=10,
+        data={"login": "demo", "password": DEMO_PASSWORD, "csrf_token": token},
+    )
+    snap = snapshot_of(demo, "github")
+    posts = browser.get(f"{live_server}/dashboard/user/github/export/posts.csv", timeout=30)
+    assert len(list(csv.DictReader(io.StringIO(posts.text)))) == snap.posts_count
+    posts = browser.get(f"{live_server}/dashboard/user/github/export/posts.json", timeout=30)
+    assert len(posts.json()) == snap.posts_count
+    people = browser.get(f"{live_server}/dashboard/user/github/export/followers.json", timeout=30)
+    assert len(people.json()) == snap.followers_count
+    graph = browser.get(
+        f"{live_server}/dashboard/user/github/export/followers-graph.json", timeout=30
+    ).json()
+    assert len(graph["nodes"]) == snap.followers_count + 1 and graph["links"]

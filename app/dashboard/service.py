@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, tzinfo
 from typing import Any
 
 from flask import abort
@@ -186,8 +186,13 @@ def share_percent(part: int | None, whole: int | None) -> float | None:
     return round(100 * part / whole, 1)
 
 
-def network_charts(results: Mapping[str, Any], growth: list[dict[str, Any]]) -> dict[str, dict]:
-    """Every chart of the network page, from the stored analysis results."""
+def network_charts(
+    results: Mapping[str, Any], growth: list[dict[str, Any]], zone: tzinfo = UTC
+) -> dict[str, dict]:
+    """Every chart of the network page, from the stored analysis results.
+
+    :param zone: the user's time zone, for the growth chart's sync times.
+    """
     timeline = results.get("timeline") or {}
     months = timeline.get("by_month") or []
     sentiment = results.get("sentiment") or {}
@@ -245,7 +250,7 @@ def network_charts(results: Mapping[str, Any], growth: list[dict[str, Any]]) -> 
         ),
         "growth": chart(
             "line",
-            [point["at"].date().isoformat() for point in growth],
+            [point["at"].astimezone(zone).strftime("%Y-%m-%d %H:%M") for point in growth],
             [
                 {
                     "label": "Followers",
@@ -313,8 +318,11 @@ def people_page(
     return db.paginate(query, page=page, per_page=per_page, max_per_page=200, error_out=False)
 
 
-def person_row(person: Person, role: str) -> dict[str, Any]:
-    """A list row as shown and exported (the export builders' columns)."""
+def person_row(person: Any, role: str) -> dict[str, Any]:
+    """A list row as shown and exported (the export builders' columns).
+
+    :param person: a :class:`~app.models.Person` or a row with the same column names.
+    """
     follower = role == "followers"
     return {
         "handle": person.handle,
@@ -330,22 +338,41 @@ def person_row(person: Person, role: str) -> dict[str, Any]:
     }
 
 
+def stream_rows(query: Select[Any], batch: int = 1000) -> Iterator[Any]:
+    """Rows of ``query``, read in batches on a connection of their own.
+
+    Exports stream after the view has returned, when the request's session is already
+    closed; the generator therefore holds its own connection (taken from the engine now,
+    while the app context is there) and reads plain rows, not ORM objects.
+    """
+    engine = db.engine
+
+    def rows() -> Iterator[Any]:
+        with engine.connect() as connection:
+            yield from connection.execute(query.execution_options(yield_per=batch))
+
+    return rows()
+
+
 def stream_people(snapshot: Snapshot, role: str) -> Iterator[dict[str, Any]]:
     """Every follower or friend row, in handle order, read in batches."""
-    query = people_query(snapshot, role).order_by(func.lower(Person.handle), Person.id)
-    for person in db.session.scalars(query.execution_options(yield_per=1000)):
-        yield person_row(person, role)
+    flag = Person.is_follower if role == "followers" else Person.is_friend
+    query = (
+        select(*Person.__table__.c)
+        .where(Person.snapshot_id == snapshot.id, flag.is_(True))
+        .order_by(func.lower(Person.handle), Person.id)
+    )
+    return (person_row(row, role) for row in stream_rows(query))
 
 
 def stream_posts(snapshot: Snapshot) -> Iterator[dict[str, Any]]:
     """Every post row, newest first."""
     query = (
-        select(Post)
+        select(*Post.__table__.c)
         .where(Post.snapshot_id == snapshot.id)
         .order_by(Post.created_at.desc(), Post.id)
-        .execution_options(yield_per=1000)
     )
-    return builders.post_rows(db.session.scalars(query))
+    return builders.post_rows(stream_rows(query))
 
 
 def graph_document(connection: Connection, snapshot: Snapshot, role: str) -> dict[str, Any]:
@@ -384,17 +411,15 @@ def graph_document(connection: Connection, snapshot: Snapshot, role: str) -> dic
                 "size": None,
             }
 
-    def links() -> Iterator[dict[str, str]]:
-        query = (
-            select(Follow.source, Follow.target)
-            .where(Follow.snapshot_id == snapshot.id)
-            .execution_options(yield_per=5000)
-        )
-        for source, target in db.session.execute(query):
+    def links(edges: Iterator[Any]) -> Iterator[dict[str, str]]:
+        for source, target in edges:
             if source in members and target in members:
                 yield {"source": source, "target": target}
 
-    return {"nodes": nodes(), "links": links()}
+    edges = stream_rows(
+        select(Follow.source, Follow.target).where(Follow.snapshot_id == snapshot.id), 5000
+    )
+    return {"nodes": nodes(), "links": links(edges)}
 
 
 def export_stream(

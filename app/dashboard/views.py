@@ -27,6 +27,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.dashboard import service
 from app.dashboard.forms import ConfirmForm, ImportForm
 from app.extensions import db
+from app.filters import user_zone
 from app.jobs import start_sync
 from app.models import Connection, User
 from app.networks import NETWORKS
@@ -103,7 +104,7 @@ def network(network: str) -> str:
         snapshot=snapshot,
         results=results,
         run=run,
-        charts=service.network_charts(results, growth),
+        charts=service.network_charts(results, growth, user_zone()),
         heatmap=service.heatmap_rows(results.get("timeline") or {}),
         positive_posts=service.top_posts(snapshot, "positive"),
         negative_posts=service.top_posts(snapshot, "negative"),
