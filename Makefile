@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := app.app:create_app
 
-.PHONY: run test lint format docs test-postgres clean help
+.PHONY: run test lint format docs test-postgres e2e e2e-prod chromium clean help
 
 help:
 	@echo "make run            install, migrate and serve on http://$(HOST):$(PORT) (SQLite, in-process jobs)"
@@ -16,6 +16,8 @@ help:
 	@echo "make lint           ruff check, ruff format --check, mypy"
 	@echo "make docs           build the Sphinx manual with warnings as errors"
 	@echo "make test-postgres  the suite against a fresh PostgreSQL database (and Redis when running)"
+	@echo "make e2e            browser tests (Playwright + Chromium) against gunicorn, SQLite, job thread"
+	@echo "make e2e-prod       browser tests against honcho (Procfile web + worker), ProdConfig, PostgreSQL, Redis"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +56,31 @@ test-postgres: $(VENV)/.dev
 	psql -h 127.0.0.1 -U postgres -d test -qc "DROP DATABASE IF EXISTS $(PG_DB)" -c "CREATE DATABASE $(PG_DB)"
 	DATABASE_URL=postgresql://postgres@127.0.0.1:5432/$(PG_DB) REDIS_URL=$${REDIS_URL-redis://127.0.0.1:6379/15} \
 		$(BIN)/python -m pytest --cov=app --cov-branch --cov-report=term-missing:skip-covered -p no:cacheprovider $(ARGS)
+
+# Browser tests. Chromium is Debian's package (Playwright's own download is not used);
+# as root it is installed with apt-get when missing.
+CHROMIUM ?= /usr/bin/chromium
+E2E_TIMEOUT ?= 900
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else \
+			echo "$(CHROMIUM) is missing: install Debian's chromium (sudo apt-get install chromium) or set CHROMIUM=/path/to/chromium"; \
+			exit 1; \
+		fi; \
+	fi
+
+e2e: $(VENV)/.dev chromium
+	E2E_CHROMIUM=$(CHROMIUM) timeout -k 30 $(E2E_TIMEOUT) $(BIN)/python -m pytest -m e2e -p no:cacheprovider tests/e2e $(ARGS)
+
+# The production-like pass: honcho starts the Procfile's web and worker with ProdConfig on a
+# fresh PostgreSQL database and Redis database 14 (the release step runs first).
+E2E_DATABASE_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+E2E_REDIS_URL ?= redis://127.0.0.1:6379/14
+e2e-prod: $(VENV)/.dev chromium
+	E2E_MODE=prod E2E_CHROMIUM=$(CHROMIUM) E2E_DATABASE_ADMIN_URL=$(E2E_DATABASE_ADMIN_URL) E2E_REDIS_URL=$(E2E_REDIS_URL) \
+		timeout -k 30 $(E2E_TIMEOUT) $(BIN)/python -m pytest -m e2e -p no:cacheprovider tests/e2e $(ARGS)
 
 clean:
 	rm -rf $(VENV) .coverage htmlcov docs/_build .pytest_cache .ruff_cache .mypy_cache
