@@ -639,9 +639,23 @@ class Viewer {
     this.timings.layoutIterations = iterations || 0;
     this.timings.layoutStop = reason;
     if (err) this.timings.layoutError = String(err && err.message ? err.message : err);
-    this._showCounts();
     if (this.renderer) this.renderer.refresh();
+    this._showState();
     this._laid.resolve(this);
+  }
+
+  /** After the layout: say (and show) what is selected, or the counts when nothing is. */
+  _showState() {
+    const s = this.state || {};
+    if (s.node && this.graph.hasNode(s.node)) {
+      this.focusNode(s.node); // the node has moved while the layout ran: follow it
+    } else if (s.community !== null && s.community !== undefined) {
+      const e = this._legendEntries && this._legendEntries.get(s.community);
+      if (e) this.setStatus(e.count === null ? `Highlighted: ${e.text}` : `Highlighted: ${e.text} (${nf.format(e.count)} people)`);
+      else this._showCounts();
+    } else {
+      this._showCounts();
+    }
   }
 
   _showCounts() {
