@@ -108,39 +108,33 @@ LAST = [
     "larsen",
     "reyes",
 ]
+#: Word banks for demo posts: verbs, adjectives and feelings, so sentences read right.
+POSITIVE_VERB = ["love", "enjoy", "adore", "like"]
 POSITIVE = [
-    "love",
     "great",
     "awesome",
-    "happy",
     "wonderful",
     "excellent",
     "brilliant",
     "fantastic",
-    "delighted",
-    "proud",
-    "excited",
     "amazing",
     "lovely",
-    "grateful",
     "nice",
 ]
+POSITIVE_FEEL = ["happy", "excited", "proud", "delighted", "grateful", "thrilled"]
+NEGATIVE_VERB = ["hate", "dislike", "regret", "dread"]
 NEGATIVE = [
-    "hate",
     "terrible",
     "awful",
-    "sad",
     "horrible",
     "disappointing",
     "broken",
-    "angry",
-    "annoyed",
     "frustrating",
-    "worst",
     "ugly",
     "painful",
     "bad",
 ]
+NEGATIVE_FEEL = ["sad", "angry", "annoyed", "upset", "miserable"]
 TOPICS = [
     "the release",
     "the new build",
@@ -166,14 +160,14 @@ NEUTRAL = (
     "Moved {t} to Tuesday.",
 )
 POSITIVE_T = (
-    "I {p} {t}, it is {p2}!",
-    "So {p} about {t}. Really {p2} work by everyone.",
-    "{t} was {p2} :)",
+    "I {verb} {t}, it is {adj}!",
+    "So {feel} about {t}. Really {adj} work by everyone.",
+    "{t} was {adj} :)",
 )
 NEGATIVE_T = (
-    "{t} is {n} again.",
-    "Really {n} experience with {t}. So {n2}.",
-    "I {n} how {t} turned out :(",
+    "{t} is {adj} again.",
+    "Really {adj} experience with {t}. So {feel}.",
+    "I {verb} how {t} turned out :(",
 )
 KINDS = {
     "github": ("issue", "pull_request", "comment", "push"),
@@ -222,11 +216,17 @@ def _text(rng: random.Random, network: str) -> str:
     topic = rng.choice(TOPICS)
     if roll < 0.4:
         body = rng.choice(POSITIVE_T).format(
-            p=rng.choice(POSITIVE), p2=rng.choice(POSITIVE), t=topic
+            verb=rng.choice(POSITIVE_VERB),
+            adj=rng.choice(POSITIVE),
+            feel=rng.choice(POSITIVE_FEEL),
+            t=topic,
         )
     elif roll < 0.65:
         body = rng.choice(NEGATIVE_T).format(
-            n=rng.choice(NEGATIVE), n2=rng.choice(NEGATIVE), t=topic
+            verb=rng.choice(NEGATIVE_VERB),
+            adj=rng.choice(NEGATIVE),
+            feel=rng.choice(NEGATIVE_FEEL),
+            t=topic,
         )
     else:
         body = rng.choice(NEUTRAL).format(t=topic)
