@@ -11,6 +11,7 @@ killed leaves the previous snapshot in place.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import time
@@ -20,7 +21,7 @@ from itertools import islice
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import JSON, delete, insert, select, update
 
 from app.analysis.graph import analyse_graphs
 from app.analysis.growth import growth_between
@@ -391,7 +392,7 @@ def store_snapshot(
     progress.stage("saving", total=None)
     for model, rows in steps:
         for chunk in batched(rows):
-            db.session.execute(insert(model), chunk)
+            bulk_insert(model, chunk)
             progress.advance(len(chunk))
         db.session.commit()
 
@@ -412,6 +413,34 @@ def store_snapshot(
     prune_old_snapshots(connection.id, keep=snapshot.id)
     refresh_cross_check(connection.user_id)
     return snapshot
+
+
+def bulk_insert(model: type[Any], rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` into ``model``'s table in the session's transaction.
+
+    PostgreSQL gets ``COPY`` (several times faster than multi-row ``INSERT`` for the
+    hundreds of thousands of follow rows a big account has); other databases get an
+    executemany ``INSERT``.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        db.session.execute(insert(model), rows)
+        return
+    table = model.__table__
+    columns = [column for column in table.columns if column.name in rows[0]]
+    json_columns = {column.name for column in columns if isinstance(column.type, JSON)}
+    names = ", ".join(f'"{column.name}"' for column in columns)
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row(
+                [
+                    json.dumps(row[column.name])
+                    if column.name in json_columns
+                    else row[column.name]
+                    for column in columns
+                ]
+            )
 
 
 def prune_old_snapshots(connection_id: int, keep: int) -> None:
