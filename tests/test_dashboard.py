@@ -64,7 +64,8 @@ def test_home_without_connections_has_connect_buttons(auth, client, user):
     auth.login()
     page = text(client.get("/dashboard/user"))
     for network in NETWORKS.values():
-        assert f'href="/dashboard/user/{network.key}/connect"' in page
+        door = "connect" if network.connect else "import"
+        assert f'href="/dashboard/user/{network.key}/{door}"' in page
     assert "Once two or more networks have data" in page
 
 

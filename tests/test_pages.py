@@ -19,8 +19,12 @@ def test_dashboard_has_a_connect_button_per_network(auth, client, user):
     auth.login()
     page = client.get("/dashboard/user").get_data(as_text=True)
     for network in NETWORKS.values():
-        assert f"Connect {network.label}" in page
-        assert f'href="/dashboard/user/{network.key}/connect"' in page
+        if network.connect:
+            assert f"Connect {network.label}" in page
+            assert f'href="/dashboard/user/{network.key}/connect"' in page
+        else:  # Instagram: the archive is the only door
+            assert f"Import your {network.label} archive" in page
+            assert f'href="/dashboard/user/{network.key}/import"' in page
 
 
 @pytest.mark.parametrize("key", sorted(NETWORKS))
