@@ -21,6 +21,7 @@ sits on a worker for hours.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -30,7 +31,14 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from app.networks.base import AuthExpired, NetworkError, NotAvailable, NullProgress, Progress
+from app.networks.base import (
+    AccountData,
+    AuthExpired,
+    NetworkError,
+    NotAvailable,
+    NullProgress,
+    Progress,
+)
 
 #: Seconds to wait on a 429 (or a secondary-limit 403) that names no reset time.
 DEFAULT_RATE_WAIT = 60.0
@@ -410,3 +418,21 @@ def graph_candidates(
     rest = [p for p in followers if p not in mutual_set]
     rest += [p for p in friends if p not in mutual_set]
     return list(dict.fromkeys(mutuals + rest))[: max(max_people, 0)]
+
+
+@contextlib.contextmanager
+def optional_part(data: AccountData, what: str, service: str) -> Iterator[None]:
+    """Read an optional part of an account (its posts) without risking the rest.
+
+    A refusal or failure while reading it (404, 403, a 5xx that outlived the retries, a rate
+    limit too long to wait for) becomes a note on ``data``, and whatever was read before it is
+    kept. A revoked token still raises :class:`AuthExpired`: the whole connection needs it.
+    """
+    try:
+        yield
+    except AuthExpired:
+        raise
+    except NetworkError as error:
+        data.notes.append(
+            f"{service} did not let us read {what} ({error}); everything else was read."
+        )

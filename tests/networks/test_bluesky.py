@@ -157,3 +157,11 @@ def test_persistent_outage(bluesky: FakeBluesky, sleeps) -> None:
     bluesky.fail_next(10, status=503)
     with pytest.raises(NetworkError, match="Bluesky did not answer"):
         fetch_bluesky("me.bsky.social", base_url=bluesky.url, sleep=sleeps)
+
+
+def test_unreadable_feed_keeps_the_rest(bluesky: FakeBluesky, world: World, sleeps) -> None:
+    bluesky.fail_next(10, status=500, path="/xrpc/app.bsky.feed.getAuthorFeed")
+    data = fetch_bluesky("me.bsky.social", base_url=bluesky.url, sleep=sleeps, max_retries=1)
+    assert data.posts == []
+    assert data.notes and data.notes[-1].startswith("Bluesky did not let us read your posts")
+    assert data.follows == did_edges(world, world.circle_edges())

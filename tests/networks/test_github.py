@@ -250,3 +250,21 @@ def test_oauth_denied_and_bad_client(github: FakeGitHub) -> None:
         timeout=5,
     ).json()
     assert bad["error"] == "incorrect_client_credentials"
+
+
+@pytest.mark.parametrize("status", [404, 403, 500])
+def test_unreadable_events_keep_the_rest(github: FakeGitHub, world, sleeps, status) -> None:
+    github.fail_next(10, status=status, path="/users/me/events/public")
+    data = fetch_github("test-token", base_url=github.url, sleep=sleeps, max_retries=1)
+    assert data.posts == []
+    assert any(
+        note.startswith("GitHub did not let us read your public events") for note in data.notes
+    )
+    assert data.follows == str_edges(world.circle_edges())  # the graph is all there
+    assert len(data.followers or []) == 5
+
+
+def test_revoked_token_while_reading_events_still_needs_reconnecting(github: FakeGitHub) -> None:
+    github.fail_next(status=401, path="/users/me/events/public")
+    with pytest.raises(AuthExpired):
+        fetch_github("test-token", base_url=github.url)

@@ -362,3 +362,11 @@ def test_oauth_denied_and_bad_client(mastodon: FakeMastodon) -> None:
     )
     assert bad.status_code == 401
     assert bad.json()["error"] == "invalid_client"
+
+
+def test_unreadable_statuses_keep_the_rest(mastodon: FakeMastodon, sleeps) -> None:
+    mastodon.fail_next(10, status=404, path="/api/v1/accounts/1/statuses")
+    data = fetch_mastodon(mastodon.url, "test-token", sleep=sleeps, max_retries=1)
+    assert data.posts == []
+    assert any("did not let us read your posts" in note for note in data.notes)
+    assert data.followers == ["7", "6", "4", "3", "2"]

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from app.networks.base import AccountData, Follow, NotAvailable, Person, Post, Progress
-from app.networks.http import ApiClient, HttpError, graph_candidates
+from app.networks.http import ApiClient, HttpError, graph_candidates, optional_part
 
 BLUESKY_APPVIEW_URL = "https://public.api.bsky.app"
 PAGE_LIMIT = 100
@@ -184,18 +184,19 @@ def fetch_bluesky(
         report.stage("posts", owner.posts_count)
         max_pages = max(1, -(-max_posts // PAGE_LIMIT))
         seen: set[str] = set()
-        for page in api.iter_cursor_pages(
-            "/xrpc/app.bsky.feed.getAuthorFeed",
-            {"actor": owner.external_id, "limit": PAGE_LIMIT},
-            items_field="feed",
-            max_pages=max_pages,
-        ):
-            for item in page.get("feed") or []:
-                post = post_from_feed_item(item)
-                if post.external_id not in seen:  # a pinned post can come twice
-                    seen.add(post.external_id)
-                    data.posts.append(post)
-            report.advance(len(page.get("feed") or []))
+        with optional_part(data, "your posts", "Bluesky"):
+            for page in api.iter_cursor_pages(
+                "/xrpc/app.bsky.feed.getAuthorFeed",
+                {"actor": owner.external_id, "limit": PAGE_LIMIT},
+                items_field="feed",
+                max_pages=max_pages,
+            ):
+                for item in page.get("feed") or []:
+                    post = post_from_feed_item(item)
+                    if post.external_id not in seen:  # a pinned post can come twice
+                        seen.add(post.external_id)
+                        data.posts.append(post)
+                report.advance(len(page.get("feed") or []))
         return data
     finally:
         if client is None:

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from app.networks.base import AccountData, Follow, NotAvailable, Person, Post, Progress
-from app.networks.http import ApiClient, graph_candidates
+from app.networks.http import ApiClient, graph_candidates, optional_part
 
 GITHUB_API_URL = "https://api.github.com"
 PER_PAGE = 100
@@ -201,14 +201,15 @@ def fetch_github(
             )
 
         report.stage("posts", None)
-        for page in api.iter_link_pages(
-            f"/users/{login}/events/public", {"per_page": PER_PAGE}, max_pages=max_event_pages
-        ):
-            for event in page:
-                post = post_from_event(event)
-                if post is not None:
-                    data.posts.append(post)
-            report.advance(len(page))
+        with optional_part(data, "your public events", "GitHub"):
+            for page in api.iter_link_pages(
+                f"/users/{login}/events/public", {"per_page": PER_PAGE}, max_pages=max_event_pages
+            ):
+                for event in page:
+                    post = post_from_event(event)
+                    if post is not None:
+                        data.posts.append(post)
+                report.advance(len(page))
         data.notes.append(EVENTS_NOTE)
         return data
     finally:

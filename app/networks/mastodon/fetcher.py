@@ -38,7 +38,7 @@ from app.networks.base import (
     Post,
     Progress,
 )
-from app.networks.http import ApiClient, HttpError, graph_candidates
+from app.networks.http import ApiClient, HttpError, graph_candidates, optional_part
 from app.networks.text import html_to_text
 
 ACCOUNTS_LIMIT = 80
@@ -328,13 +328,14 @@ def fetch_mastodon(
 
         report.stage("posts", owner.posts_count)
         max_pages = max(1, -(-max_posts // STATUSES_LIMIT))
-        for page in api.iter_link_pages(
-            f"/api/v1/accounts/{owner.external_id}/statuses",
-            {"limit": STATUSES_LIMIT},
-            max_pages=max_pages,
-        ):
-            data.posts.extend(post_from_status(status) for status in page)
-            report.advance(len(page))
+        with optional_part(data, "your posts", "Your Mastodon server"):
+            for page in api.iter_link_pages(
+                f"/api/v1/accounts/{owner.external_id}/statuses",
+                {"limit": STATUSES_LIMIT},
+                max_pages=max_pages,
+            ):
+                data.posts.extend(post_from_status(status) for status in page)
+                report.advance(len(page))
         if owner.posts_count is not None and len(data.posts) < owner.posts_count:
             data.notes.append(f"Only the newest {len(data.posts)} posts were read.")
         return data
