@@ -16,7 +16,7 @@ import logging
 import os
 import time
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
@@ -464,8 +464,3 @@ def disconnect(connection: Connection) -> None:
     db.session.delete(connection)
     db.session.commit()
     refresh_cross_check(user_id)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """``moment`` as an aware UTC datetime (naive values are taken as UTC)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

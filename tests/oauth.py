@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from collections.abc import Callable
+from urllib.parse import parse_qs, urlencode, urlsplit
 
+import pytest
 import requests
 
 
@@ -20,3 +22,20 @@ def provider_answer(authorize_url: str, callback: str, fragment: str = "") -> st
     back = urlsplit(answer.headers["Location"])
     assert back.path == callback and back.fragment == fragment
     return f"{back.path}?{back.query}"
+
+
+#: A callback whose ``state`` was forged, and one with no ``state`` at all.
+bad_state = pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda q: {**q, "state": ["forged-state"]},
+        lambda q: {k: v for k, v in q.items() if k != "state"},
+    ],
+    ids=["tampered", "missing"],
+)
+
+
+def tampered(callback: str, tamper: Callable[[dict[str, list[str]]], dict]) -> str:
+    """``callback`` (path and query) with its query changed by ``tamper``."""
+    back = urlsplit(callback)
+    return f"{back.path}?{urlencode(tamper(parse_qs(back.query)), doseq=True)}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select, text
@@ -19,7 +19,7 @@ from app.networks.facebook.fetcher import NO_EDGES_NOTE, POSTS_NOTE
 from tests.conftest import csrf_token
 from tests.fakes.facebook import LONG_LIVED, FakeFacebook
 from tests.fakes.world import small_world
-from tests.oauth import provider_answer
+from tests.oauth import bad_state, provider_answer, tampered
 
 NETWORK_PAGE = "/dashboard/user/facebook"
 CONNECT = "/dashboard/user/facebook/connect"
@@ -168,18 +168,10 @@ def test_denied_consent_stores_nothing(auth, client, user, fb):
     assert fb.count("/v21.0/oauth/access_token") == 0
 
 
-@pytest.mark.parametrize(
-    "tamper",
-    [
-        lambda q: {**q, "state": ["forged-state"]},
-        lambda q: {k: v for k, v in q.items() if k != "state"},
-    ],
-    ids=["tampered", "missing"],
-)
+@bad_state
 def test_bad_state_stores_nothing(auth, client, user, fb, tamper):
     auth.login()
-    back = urlsplit(consent(to_facebook(client)))
-    response = client.get(f"{back.path}?{urlencode(tamper(parse_qs(back.query)), doseq=True)}")
+    response = client.get(tampered(consent(to_facebook(client)), tamper))
     assert response.headers["Location"] == CONNECT
     assert "could not be verified" in flashed(client)
     assert connections() == []

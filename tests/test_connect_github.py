@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import func, select, text
@@ -22,7 +22,7 @@ from tests.conftest import AuthActions, csrf_token
 from tests.factories import UserFactory
 from tests.fakes.github import FakeGitHub
 from tests.fakes.world import small_world
-from tests.oauth import provider_answer
+from tests.oauth import bad_state, provider_answer, tampered
 
 NETWORK_PAGE = "/dashboard/user/github"
 CONNECT = "/dashboard/user/github/connect"
@@ -183,19 +183,10 @@ def test_denied_consent_stores_nothing(auth, client, user, gh):
     assert gh.count("/login/oauth/access_token") == 0
 
 
-@pytest.mark.parametrize(
-    "tamper",
-    [
-        lambda q: {**q, "state": ["forged-state"]},
-        lambda q: {k: v for k, v in q.items() if k != "state"},
-    ],
-    ids=["tampered", "missing"],
-)
+@bad_state
 def test_bad_state_stores_nothing(auth, client, user, gh, tamper):
     auth.login()
-    back = urlsplit(consent(to_github(client)))
-    query = tamper(parse_qs(back.query))
-    response = client.get(f"{back.path}?{urlencode(query, doseq=True)}")
+    response = client.get(tampered(consent(to_github(client)), tamper))
     assert response.status_code == 302 and response.headers["Location"] == CONNECT
     assert "could not be verified" in flashed(client)
     assert connections() == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from app.networks.linkedin.fetcher import CONNECTIONS_NOTE, POSTS_NOTE
 from tests.conftest import csrf_token
 from tests.fakes.linkedin import EXPIRES_IN, FakeLinkedIn
 from tests.fakes.world import small_world
-from tests.oauth import provider_answer
+from tests.oauth import bad_state, provider_answer, tampered
 
 NETWORK_PAGE = "/dashboard/user/linkedin"
 CONNECT = "/dashboard/user/linkedin/connect"
@@ -137,18 +137,10 @@ def test_cancelled_consent_stores_nothing(auth, client, user, li):
     assert li.count("/oauth/v2/accessToken") == 0
 
 
-@pytest.mark.parametrize(
-    "tamper",
-    [
-        lambda q: {**q, "state": ["forged-state"]},
-        lambda q: {k: v for k, v in q.items() if k != "state"},
-    ],
-    ids=["tampered", "missing"],
-)
+@bad_state
 def test_bad_state_stores_nothing(auth, client, user, li, tamper):
     auth.login()
-    back = urlsplit(consent(to_linkedin(client)))
-    response = client.get(f"{back.path}?{urlencode(tamper(parse_qs(back.query)), doseq=True)}")
+    response = client.get(tampered(consent(to_linkedin(client)), tamper))
     assert response.headers["Location"] == CONNECT
     assert "could not be verified" in flashed(client)
     assert connections() == []

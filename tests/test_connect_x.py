@@ -30,7 +30,7 @@ from app.networks.x.fetcher import (
 from tests.conftest import csrf_token
 from tests.fakes.world import small_world
 from tests.fakes.x import FakeX, s256
-from tests.oauth import provider_answer
+from tests.oauth import bad_state, provider_answer, tampered
 
 NETWORK_PAGE = "/dashboard/user/x"
 CONNECT = "/dashboard/user/x/connect"
@@ -266,19 +266,10 @@ def test_denied_consent_stores_nothing(auth, client, user, fx):
     assert fx.count("/2/oauth2/token") == 0
 
 
-@pytest.mark.parametrize(
-    "tamper",
-    [
-        lambda q: {**q, "state": ["forged-state"]},
-        lambda q: {k: v for k, v in q.items() if k != "state"},
-    ],
-    ids=["tampered", "missing"],
-)
+@bad_state
 def test_bad_state_stores_nothing(auth, client, user, fx, tamper):
     auth.login()
-    back = urlsplit(consent(to_x(client)))
-    query = tamper(parse_qs(back.query))
-    response = client.get(f"{back.path}?{urlencode(query, doseq=True)}")
+    response = client.get(tampered(consent(to_x(client)), tamper))
     assert response.headers["Location"] == CONNECT
     assert "could not be verified" in flashed(client)
     assert connections() == []

@@ -440,3 +440,11 @@ def test_exports_stream_to_the_end_on_a_real_server(live_server, demo):
         f"{live_server}/dashboard/user/github/export/followers-graph.json", timeout=30
     ).json()
     assert len(graph["nodes"]) == snap.followers_count + 1 and graph["links"]
+
+
+def test_most_positive_and_negative_posts_link_to_the_originals(client, demo):
+    sentiment = snapshot_of(demo, "mastodon").results["sentiment"]
+    page = text(client.get("/dashboard/user/mastodon"))
+    for item in (sentiment["most_positive"][0], sentiment["most_negative"][0]):
+        assert item["url"] and f'href="{item["url"]}"' in page
+        assert f"{item['score']:+.2f}" in page

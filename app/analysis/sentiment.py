@@ -221,6 +221,7 @@ def analyse_sentiment(
                 "id": post.external_id,
                 "text": _excerpt(text),
                 "score": value,
+                "url": post.url,
                 "created_at": post.created_at.isoformat(),
             }
             for value, post, text in chosen[:5]

@@ -450,18 +450,6 @@ def export_filename(network: str, dataset: str, fmt: str, today: date) -> str:
     return f"{network}-{dataset}-{today.isoformat()}.{fmt}"
 
 
-def top_posts(snapshot: Snapshot, label: str, limit: int = 5) -> list[Post]:
-    """The most positive or most negative posts of a snapshot, with links to the originals."""
-    order = Post.sentiment_score.desc() if label == "positive" else Post.sentiment_score.asc()
-    query = (
-        select(Post)
-        .where(Post.snapshot_id == snapshot.id, Post.sentiment_label == label)
-        .order_by(order, Post.id)
-        .limit(limit)
-    )
-    return list(db.session.scalars(query))
-
-
 def cross_check(user: User) -> dict[str, Any] | None:
     """The stored cross-network check, once two or more networks have data."""
     check = db.session.get(CrossCheck, user.id)

@@ -106,8 +106,6 @@ def network(network: str) -> str:
         run=run,
         charts=service.network_charts(results, growth, user_zone()),
         heatmap=service.heatmap_rows(results.get("timeline") or {}),
-        positive_posts=service.top_posts(snapshot, "positive"),
-        negative_posts=service.top_posts(snapshot, "negative"),
         role=role,
         sort=sort,
         order=order,

@@ -40,7 +40,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from app.networks.base import ArchiveError
+from app.networks.base import AccountData, ArchiveError, Person, Post
 
 GIB = 1024**3
 MIB = 1024**2
@@ -604,3 +604,31 @@ def from_timestamp(value: object) -> datetime | None:
         return datetime.fromtimestamp(seconds, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
+
+
+def listed_account(
+    owner: Person,
+    people: dict[str, Person],
+    followers: list[str] | None,
+    friends: list[str] | None,
+    posts: list[Post],
+    *,
+    posts_read: bool,
+    log: ImportLog,
+    archive_date: datetime | None = None,
+) -> AccountData:
+    """An import whose owner counts are what the archive lists (Facebook, Instagram,
+    LinkedIn): ``None`` for a list or the posts the archive did not have, never ``0``."""
+    owner.followers_count = len(followers) if followers is not None else None
+    owner.following_count = len(friends) if friends is not None else None
+    owner.posts_count = len(posts) if posts_read else None
+    return AccountData(
+        owner=owner,
+        people=people,
+        followers=followers,
+        friends=friends,
+        posts=posts,
+        notes=log.notes,
+        archive_date=archive_date,
+        missing_parts=log.missing,
+    )

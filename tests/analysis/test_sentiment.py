@@ -135,6 +135,7 @@ def test_analyse_sentiment_summary() -> None:
         "id": "2",
         "text": "This is terrible and I hate it.",
         "score": -0.7783,
+        "url": None,
         "created_at": "2025-01-15T12:00:00+00:00",
     }
     json.dumps([per_post, summary])

@@ -37,6 +37,7 @@ from app.networks.archive import (
     check_network,
     fix_mojibake,
     from_timestamp,
+    listed_account,
     slugify,
     stable_id,
 )
@@ -118,17 +119,8 @@ def _import(archive: Archive, progress: Progress) -> AccountData:
         log.missing_part("posts/your_posts_1.json")
 
     owner = _owner(archive, profile_file, log)
-    owner.followers_count = len(followers) if followers is not None else None
-    owner.following_count = len(friends) if friends is not None else None
-    owner.posts_count = len(posts) if post_files else None
-    return AccountData(
-        owner=owner,
-        people=people,
-        followers=followers,
-        friends=friends,
-        posts=posts,
-        notes=log.notes,
-        missing_parts=log.missing,
+    return listed_account(
+        owner, people, followers, friends, posts, posts_read=bool(post_files), log=log
     )
 
 

@@ -28,6 +28,7 @@ from app.networks.archive import (
     check_network,
     fix_mojibake,
     from_timestamp,
+    listed_account,
     stable_id,
 )
 from app.networks.base import AccountData, ArchiveError, Person, Post, Progress
@@ -84,17 +85,8 @@ def _import(archive: Archive, progress: Progress) -> AccountData:
         log.missing_part("content/posts_1.json")
 
     owner = _owner(archive, profile_file, log)
-    owner.followers_count = len(followers) if followers is not None else None
-    owner.following_count = len(friends) if friends is not None else None
-    owner.posts_count = len(posts) if post_files else None
-    return AccountData(
-        owner=owner,
-        people=people,
-        followers=followers,
-        friends=friends,
-        posts=posts,
-        notes=log.notes,
-        missing_parts=log.missing,
+    return listed_account(
+        owner, people, followers, friends, posts, posts_read=bool(post_files), log=log
     )
 
 

@@ -21,7 +21,14 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.networks.archive import Archive, ArchiveLimits, ImportLog, check_network, slugify
+from app.networks.archive import (
+    Archive,
+    ArchiveLimits,
+    ImportLog,
+    check_network,
+    listed_account,
+    slugify,
+)
 from app.networks.archive import stable_id as _stable_id
 from app.networks.base import AccountData, ArchiveError, Person, Post, Progress
 
@@ -75,18 +82,15 @@ def _import(archive: Archive, progress: Progress) -> AccountData:
             log.unreadable(profile_file, exc)
     else:
         log.missing_part("Profile.csv", NO_PROFILE)
-    owner.followers_count = len(connections) if connections is not None else None
-    owner.following_count = owner.followers_count
-    owner.posts_count = len(posts) if shares_file else None
-    return AccountData(
-        owner=owner,
-        people=people,
-        followers=list(connections) if connections is not None else None,
-        friends=list(connections) if connections is not None else None,
-        posts=posts,
-        notes=log.notes,
+    return listed_account(
+        owner,
+        people,
+        list(connections) if connections is not None else None,
+        list(connections) if connections is not None else None,
+        posts,
+        posts_read=bool(shares_file),
+        log=log,
         archive_date=_export_date(archive.path),
-        missing_parts=log.missing,
     )
 
 
