@@ -13,6 +13,9 @@ const entries = { graph: "src/graph.js", charts: "src/charts.js" };
 // "h"), which would reorder LICENSES.txt from one machine to the next.
 const byCodePoint = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 
+// Start from an empty directory: dist/ holds exactly what this build writes, so a bundle that is
+// no longer produced shows up as deleted instead of lingering.
+fs.rmSync(outdir, { recursive: true, force: true });
 fs.mkdirSync(outdir, { recursive: true });
 const banner = "/*! MD Analytics %s bundle. Third-party licences: /static/dist/LICENSES.txt */";
 const packages = new Map(); // dir -> {name, version, license, bundles:Set}
