@@ -1,5 +1,6 @@
 # MD Analytics: the two commands (`make run`, `make test`) and a few helpers.
 # Needs only Python 3.11+ and git; everything else is installed into .venv.
+# The front-end targets (frontend-check, lint-js) also need Node 20+ and npm.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -8,12 +9,14 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := app.app:create_app
 
-.PHONY: run test lint format docs test-postgres e2e e2e-prod chromium clean help
+.PHONY: run test lint format docs test-postgres e2e e2e-prod chromium frontend-check lint-js clean help
 
 help:
 	@echo "make run            install, migrate and serve on http://$(HOST):$(PORT) (SQLite, in-process jobs)"
 	@echo "make test           install dev requirements and run the suite with coverage (fails under 90%)"
 	@echo "make lint           ruff check, ruff format --check, mypy"
+	@echo "make frontend-check npm ci, rebuild frontend/, fail if app/static/dist differs from git"
+	@echo "make lint-js        ESLint over frontend/ and app/static/js (npm ci first if frontend/node_modules is missing)"
 	@echo "make docs           build the Sphinx manual with warnings as errors"
 	@echo "make test-postgres  the suite against a fresh PostgreSQL database (and Redis when running)"
 	@echo "make e2e            browser tests (Playwright + Chromium) against gunicorn, SQLite, job thread"
@@ -50,6 +53,16 @@ format: $(VENV)/.dev
 
 docs: $(VENV)/.dev
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
+# Front end (frontend/, Node 20+): `frontend-check` always installs from the lockfile and
+# rebuilds; `lint-js` installs only when frontend/node_modules is missing.
+NPM ?= npm
+frontend-check:
+	cd frontend && $(NPM) ci --no-audit --no-fund && $(NPM) run check
+
+lint-js:
+	[ -d frontend/node_modules ] || (cd frontend && $(NPM) ci --no-audit --no-fund)
+	cd frontend && $(NPM) run lint
 
 PG_DB ?= md_analytics_test
 test-postgres: $(VENV)/.dev
