@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app import commands
 from app.extensions import csrf, db, limiter, login_manager, migrate, oauth
 from app.filters import register_filters
+from app.logs import FORMAT, ContextFilter
 from app.models import load_user
 from app.settings import INSTANCE_DIR, Config, config_from_env
 
@@ -70,13 +71,14 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Register the ``landing``, ``auth``, ``dashboard`` and ``user`` blueprints."""
+    """Register the ``landing``, ``auth``, ``dashboard``, ``connect`` and ``user`` blueprints."""
     from app.auth.views import bp as auth_bp
-    from app.dashboard.connect import bp as dashboard_bp  # views plus the connect routes
+    from app.connect import bp as connect_bp
+    from app.dashboard.views import bp as dashboard_bp
     from app.landing.views import bp as landing_bp
     from app.user.views import bp as user_bp
 
-    for blueprint in (landing_bp, auth_bp, dashboard_bp, user_bp):
+    for blueprint in (landing_bp, auth_bp, dashboard_bp, connect_bp, user_bp):
         app.register_blueprint(blueprint)
 
 
@@ -116,6 +118,7 @@ def register_commands(app: Flask) -> None:
 def configure_logging(app: Flask) -> None:
     """Log to stderr at ``LOG_LEVEL`` (Heroku collects stderr)."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(ContextFilter())
+    handler.setFormatter(logging.Formatter(FORMAT))
     app.logger.handlers = [handler]
     app.logger.setLevel(app.config["LOG_LEVEL"])

@@ -12,14 +12,13 @@ from rq import SimpleWorker
 from sqlalchemy import select
 
 from app.auth.rules import check_new_account
-from app.demo import create_demo_user
+from app.demo.user import create_demo_user
 from app.extensions import db
-from app.jobs import redis_queue
 from app.models import Connection, SyncRun, SyncStatus, User
-from app.networks import NETWORKS
-from app.networks.base import Source
-from app.networks.importers import IMPORTERS
-from app.sync import run_sync
+from app.networks import CONNECTORS
+from app.networks.base import Origin
+from app.sync.runner import redis_queue
+from app.sync.service import run_sync
 
 
 @click.command("create-user")
@@ -65,8 +64,14 @@ def demo(username: str, password: str | None, followers: int | None) -> None:
     click.echo(f"Demo user ready: sign in as {user.username} with password {password}")
 
 
+#: The networks whose archive can be imported.
+IMPORTABLE = sorted(key for key, connector in CONNECTORS.items() if connector.can_import)
+
+
 @click.command("import")
-@click.argument("network", type=click.Choice(sorted(IMPORTERS)))
+@click.argument(
+    "network", type=click.Choice(sorted(key for key, c in CONNECTORS.items() if c.can_import))
+)
 @click.argument("path", type=click.Path(exists=True))
 @click.option("--user", "username", required=True, help="Whose account to import into.")
 @with_appcontext
@@ -80,7 +85,7 @@ def import_command(network: str, path: str, username: str) -> None:
         select(Connection).where(Connection.user_id == user.id, Connection.network == network)
     )
     if connection is None:
-        connection = Connection(user_id=user.id, network=network, source=Source.IMPORT)
+        connection = Connection(user_id=user.id, network=network, source=Origin.IMPORT)
         db.session.add(connection)
         db.session.commit()
     run = SyncRun(
@@ -90,7 +95,7 @@ def import_command(network: str, path: str, username: str) -> None:
     )
     db.session.add(run)
     db.session.commit()
-    click.echo(f"Importing {path} into {user.username}'s {NETWORKS[network].label}...")
+    click.echo(f"Importing {path} into {user.username}'s {CONNECTORS[network].label}...")
     run_sync(run.id)
     db.session.refresh(run)
     if run.status != SyncStatus.DONE:

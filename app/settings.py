@@ -121,6 +121,9 @@ class Config:
     X_AUTHORIZE_URL = os.environ.get("X_AUTHORIZE_URL", "https://x.com/i/oauth2/authorize")
     X_TOKEN_URL = os.environ.get("X_TOKEN_URL", "https://api.x.com/2/oauth2/token")
     X_MAX_READS = env_int("X_MAX_READS", 2000)
+    #: What X bills per post and per account read (US dollars; the pay-per-use price list).
+    X_PRICE_POST_READ = float(os.environ.get("X_PRICE_POST_READ", "0.005"))
+    X_PRICE_USER_READ = float(os.environ.get("X_PRICE_USER_READ", "0.010"))
     FACEBOOK_CLIENT_ID = os.environ.get("FACEBOOK_CLIENT_ID")
     FACEBOOK_CLIENT_SECRET = os.environ.get("FACEBOOK_CLIENT_SECRET")
     FACEBOOK_GRAPH_URL = os.environ.get("FACEBOOK_GRAPH_URL", "https://graph.facebook.com/v21.0")

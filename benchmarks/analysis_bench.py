@@ -36,7 +36,7 @@ def run_one(size: int, posts: int, cap: int, network: str) -> dict[str, Any]:
     from app.analysis.graph import analyse_graphs
     from app.analysis.sentiment import DEFAULT_ENGINE, analyse_sentiment, get_engine
     from app.analysis.timeline import analyse_timeline
-    from app.synthetic import make_account
+    from app.demo.synthetic import make_account
 
     times: dict[str, float] = {}
 

@@ -41,7 +41,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from app.app import create_app
-    from app.demo import create_demo_user
+    from app.demo.user import create_demo_user
     from app.extensions import db
     from app.settings import DevConfig, database_url
 

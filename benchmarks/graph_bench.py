@@ -37,7 +37,7 @@ def main() -> None:
     from werkzeug.serving import make_server
 
     from app.app import create_app
-    from app.demo import create_demo_user
+    from app.demo.user import create_demo_user
     from app.extensions import db
     from app.settings import DevConfig
 

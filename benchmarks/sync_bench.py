@@ -29,12 +29,12 @@ sys.path.insert(0, str(ROOT))
 
 def run_one(size: int, posts: int) -> dict[str, Any]:
     """Sync one synthetic account of ``size`` followers; return seconds per stage."""
-    from app import sync as sync_module
     from app.app import create_app
+    from app.demo.synthetic import make_account
     from app.extensions import db
     from app.models import Connection, SyncRun, User
     from app.settings import DevConfig, database_url
-    from app.synthetic import make_account
+    from app.sync import service as sync_module
 
     folder = tempfile.mkdtemp()
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{folder}/bench.db")

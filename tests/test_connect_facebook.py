@@ -10,11 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select, text
 
-import app.dashboard.connect_closed  # noqa: F401 - registers the routes (app.py wiring)
-from app import live_closed
 from app.crypto import fernet_for
 from app.extensions import db
 from app.models import Connection, SyncRun
+from app.networks import CONNECTORS
 from app.networks.facebook.fetcher import NO_EDGES_NOTE, POSTS_NOTE
 from tests.conftest import csrf_token
 from tests.fakes.facebook import LONG_LIVED, FakeFacebook
@@ -213,10 +212,10 @@ def test_refused_profile_stores_nothing(auth, client, user, fb):
 
 
 def test_profile_that_is_not_a_user_stores_nothing(auth, client, user, fb, monkeypatch):
-    def broken(user: dict[str, Any]) -> None:
+    def broken(self, client, config) -> None:
         raise KeyError("id")
 
-    monkeypatch.setattr(live_closed, "facebook_person", broken)
+    monkeypatch.setattr(type(CONNECTORS["facebook"]), "whoami", broken)
     auth.login()
     assert dance(client).headers["Location"] == CONNECT
     assert "not a profile" in flashed(client)

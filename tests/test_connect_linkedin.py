@@ -10,12 +10,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-import app.dashboard.connect_closed  # noqa: F401 - registers the routes (app.py wiring)
-from app import live_closed
 from app.extensions import db
-from app.jobs import start_sync
 from app.models import Connection, SyncRun
+from app.networks import CONNECTORS
 from app.networks.linkedin.fetcher import CONNECTIONS_NOTE, POSTS_NOTE
+from app.sync.runner import start_sync
 from tests.conftest import csrf_token
 from tests.fakes.linkedin import EXPIRES_IN, FakeLinkedIn
 from tests.fakes.world import small_world
@@ -172,10 +171,10 @@ def test_userinfo_refused_stores_nothing(auth, client, user, li):
 
 
 def test_userinfo_that_is_not_a_profile_stores_nothing(auth, client, user, li, monkeypatch):
-    def broken(info: dict[str, Any]) -> None:
+    def broken(self, client, config) -> None:
         raise KeyError("sub")
 
-    monkeypatch.setattr(live_closed, "person_from_userinfo", broken)
+    monkeypatch.setattr(type(CONNECTORS["linkedin"]), "whoami", broken)
     auth.login()
     assert dance(client).headers["Location"] == CONNECT
     assert "LinkedIn answered with something that is not a profile" in flashed(client)

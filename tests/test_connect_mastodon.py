@@ -11,9 +11,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from sqlalchemy import func, insert, select
 
-from app import live
 from app.extensions import db
 from app.models import Connection, MastodonApp, SyncRun
+from app.networks.mastodon import fetcher as mastodon_fetcher
 from tests.conftest import AuthActions, csrf_token
 from tests.factories import UserFactory
 from tests.fakes.bluesky import FakeBluesky
@@ -306,7 +306,7 @@ def test_callback_from_another_browser_is_refused(app, auth, client, user, masto
 
 def test_registration_race_keeps_the_first_row(app, auth, client, user, masto, monkeypatch):
     """Two people start on a new server at once: the second registration yields to the first."""
-    register = live.register_app
+    register = mastodon_fetcher.register_app
 
     def register_while_another_request_does(instance_url, redirect_uri, *args, **kwargs):
         with db.engine.begin() as other:
@@ -322,7 +322,7 @@ def test_registration_race_keeps_the_first_row(app, auth, client, user, masto, m
             )
         return register(instance_url, redirect_uri, *args, **kwargs)
 
-    monkeypatch.setattr(live, "register_app", register_while_another_request_does)
+    monkeypatch.setattr(mastodon_fetcher, "register_app", register_while_another_request_does)
     auth.login()
     response = submit(client, masto.url)
     assert response.status_code == 302

@@ -15,18 +15,18 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from sqlalchemy import func, select, text
 
-import app.dashboard.connect_closed  # noqa: F401 - registers the routes (app.py wiring)
-from app import live_closed
 from app.crypto import fernet_for
 from app.extensions import db
-from app.jobs import start_sync
 from app.models import Connection, Snapshot, SyncRun
+from app.networks import CONNECTORS
 from app.networks.x.fetcher import (
     CREDITS_NOTE,
     FOLLOWERS_PLAN_NOTE,
     TIMELINE_NOTE,
     USAGE_CAP_MESSAGE,
 )
+from app.sync import tokens
+from app.sync.runner import start_sync
 from tests.conftest import csrf_token
 from tests.fakes.world import small_world
 from tests.fakes.x import FakeX, s256
@@ -64,7 +64,7 @@ def to_x(client, graph_edges: bool = False) -> str:
     """Post the connect form; return the fake authorize URL the app redirects to."""
     data = {"csrf_token": csrf_token(client, CONNECT)}
     if graph_edges:
-        data["graph_edges"] = "y"
+        data["include_graph_edges"] = "y"
     response = client.post(AUTHORIZE, data=data)
     assert response.status_code == 302, response.get_data(as_text=True)
     return response.headers["Location"]
@@ -146,9 +146,9 @@ def test_routes_need_sign_in(client, user):
 
 def test_authorize_needs_the_form_token(auth, client, user, fx):
     auth.login()
-    assert client.post(AUTHORIZE, data={"graph_edges": "y"}).status_code == 400
+    assert client.post(AUTHORIZE, data={"include_graph_edges": "y"}).status_code == 400
     with client.session_transaction() as sess:
-        assert live_closed.X_SESSION_KEY not in sess
+        assert "x_oauth" not in sess
     assert fx.requests == []
 
 
@@ -162,11 +162,11 @@ def test_authorize_redirect_is_pkce_with_the_read_scopes(auth, client, user, fx)
     assert query["redirect_uri"] == f"http://localhost{CALLBACK}"
     assert query["code_challenge_method"] == "S256"
     with client.session_transaction() as sess:
-        pending = sess[live_closed.X_SESSION_KEY]
+        pending = sess["x_oauth"]
     assert query["state"] == pending["state"] and len(pending["state"]) >= 20
     assert query["code_challenge"] == s256(pending["verifier"])
     assert pending["verifier"] not in url.query  # the verifier never leaves the server
-    assert pending["graph_edges"] is False
+    assert pending["options"]["include_graph_edges"] is False
 
 
 # -- the dance ------------------------------------------------------------------------------
@@ -214,7 +214,7 @@ def test_graph_edges_opt_in_is_saved_and_read(auth, client, user, fx):
         pass
     url = to_x(client, graph_edges=True)
     with client.session_transaction() as sess:
-        assert sess[live_closed.X_SESSION_KEY]["graph_edges"] is True
+        assert sess["x_oauth"]["options"]["include_graph_edges"] is True
     client.get(consent(url))
     (connection,) = connections()
     assert connection.options["include_graph_edges"] is True
@@ -287,9 +287,9 @@ def test_verifier_mismatch_is_refused_by_x(auth, client, user, fx):
     auth.login()
     callback = consent(to_x(client))
     with client.session_transaction() as sess:
-        pending = dict(sess[live_closed.X_SESSION_KEY])
+        pending = dict(sess["x_oauth"])
         pending["verifier"] = "x" * 64
-        sess[live_closed.X_SESSION_KEY] = pending
+        sess["x_oauth"] = pending
     response = client.get(callback)
     assert response.headers["Location"] == CONNECT
     page = flashed(client)
@@ -344,10 +344,10 @@ def test_profile_read_failure_stores_nothing(auth, client, user, fx):
 
 
 def test_profile_that_is_not_a_user_stores_nothing(auth, client, user, fx, monkeypatch):
-    def broken(user: dict[str, Any]) -> None:
+    def broken(self, client, config) -> None:
         raise KeyError("username")
 
-    monkeypatch.setattr(live_closed, "x_person", broken)
+    monkeypatch.setattr(type(CONNECTORS["x"]), "whoami", broken)
     auth.login()
     assert dance(client).headers["Location"] == CONNECT
     assert "X answered with something that is not a user" in flashed(client)
@@ -406,7 +406,7 @@ def test_token_running_out_mid_sync_is_refreshed(auth, client, user, fx, monkeyp
             fx.advance(7300)
         return datetime.now(UTC) + timedelta(seconds=7300 if calls["n"] == 4 else 0)
 
-    monkeypatch.setattr(live_closed, "_now", clock)
+    monkeypatch.setattr(tokens, "now", clock)
     run = sync(client)
     assert (run.status, run.error) == ("done", None)
     assert fx.count("/2/oauth2/token") == 2

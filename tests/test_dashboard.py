@@ -16,10 +16,10 @@ import requests
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from app.demo import create_demo_user
+from app.demo.user import create_demo_user
 from app.extensions import db
 from app.models import Connection, CrossCheck, Person, Snapshot, SyncRun
-from app.networks import NETWORKS
+from app.networks import CONNECTORS
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, UserFactory
 from tests.importers.builders import connections_csv
@@ -51,7 +51,7 @@ def text(response) -> str:
 
 def test_home_cards_show_stored_counts(client, demo):
     page = text(client.get("/dashboard/user"))
-    for network in NETWORKS.values():
+    for network in CONNECTORS.values():
         snap = snapshot_of(demo, network.key)
         assert f'href="/dashboard/user/{network.key}"' in page
         assert f"Open {network.label}" in page
@@ -63,8 +63,8 @@ def test_home_cards_show_stored_counts(client, demo):
 def test_home_without_connections_has_connect_buttons(auth, client, user):
     auth.login()
     page = text(client.get("/dashboard/user"))
-    for network in NETWORKS.values():
-        door = "connect" if network.connect else "import"
+    for network in CONNECTORS.values():
+        door = "connect" if network.door else "import"
         assert f'href="/dashboard/user/{network.key}/{door}"' in page
     assert "Once two or more networks have data" in page
 
@@ -308,7 +308,7 @@ def test_cross_network_panel(client, demo):
     assert results["strong"] > 0
     page = text(client.get("/dashboard/user"))
     first = results["pairs"][0]
-    assert NETWORKS[first["networks"][0]].label in page
+    assert CONNECTORS[first["networks"][0]].label in page
     strong = next(m for m in results["matches"] if not m["weak"])
     assert f"@{strong['people'][0]['handle']}" in page
 

@@ -1,5 +1,6 @@
-"""Live producers (:mod:`app.live`) inside the sync engine, against the fakes on 127.0.0.1:
-config base URLs, stored tokens, retries, rate-limit pauses, revoked tokens."""
+"""Live reads (:mod:`app.sync.producers` with each network's connector) inside the sync
+engine, against the fakes on 127.0.0.1: config base URLs, stored tokens, retries, rate-limit
+pauses, revoked tokens."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app import live, sources
 from app.extensions import db
-from app.jobs import start_sync
 from app.models import Connection, SyncRun
+from app.networks import CONNECTORS
 from app.networks.base import AuthExpired
-from app.sync import RunProgress, SyncRefused
+from app.sync.producers import PRODUCERS, produce_live
+from app.sync.runner import start_sync
+from app.sync.service import RunProgress, SyncRefused
 from tests.conftest import csrf_token
 from tests.fakes.bluesky import FakeBluesky, did_of
 from tests.fakes.github import FakeGitHub
@@ -84,9 +86,16 @@ def sync(connection: Connection) -> SyncRun:
     return run
 
 
-def test_the_producers_cover_the_open_networks():
-    assert set(live.LIVE) == {"github", "mastodon", "bluesky"}
-    assert sources.LIVE["github"] is live.produce_github
+def test_live_and_public_syncs_read_through_the_connectors():
+    assert PRODUCERS["live"] is PRODUCERS["public"] is produce_live
+    assert {key for key, c in CONNECTORS.items() if c.can_fetch} == {
+        "github",
+        "mastodon",
+        "bluesky",
+        "x",
+        "facebook",
+        "linkedin",
+    }
 
 
 def test_github_sync_counts_its_requests(user, gh):
@@ -174,7 +183,7 @@ def test_unreadable_token_marks_reconnect(user, gh):
 def test_producer_raises_auth_expired_without_token(user):
     connection = connect(user, "mastodon", access_token=None, instance_url="https://x.example")
     with pytest.raises(AuthExpired):
-        live.produce_mastodon(connection, None, None)  # type: ignore[arg-type]
+        produce_live(connection, SyncRun(params={}), None)  # type: ignore[arg-type]
 
 
 def test_mastodon_sync_reads_the_connections_own_server(user, masto):

@@ -5,21 +5,21 @@ from __future__ import annotations
 import pytest
 from flask import abort
 
-from app.networks import NETWORKS
+from app.networks import CONNECTORS
 
 
 def test_landing_page(client):
     page = client.get("/").get_data(as_text=True)
     assert 'href="/signin"' in page and 'href="/register"' in page
-    for network in NETWORKS.values():
+    for network in CONNECTORS.values():
         assert network.label in page
 
 
 def test_dashboard_has_a_connect_button_per_network(auth, client, user):
     auth.login()
     page = client.get("/dashboard/user").get_data(as_text=True)
-    for network in NETWORKS.values():
-        if network.connect:
+    for network in CONNECTORS.values():
+        if network.door:
             assert f"Connect {network.label}" in page
             assert f'href="/dashboard/user/{network.key}/connect"' in page
         else:  # Instagram: the archive is the only door
@@ -27,12 +27,12 @@ def test_dashboard_has_a_connect_button_per_network(auth, client, user):
             assert f'href="/dashboard/user/{network.key}/import"' in page
 
 
-@pytest.mark.parametrize("key", sorted(NETWORKS))
+@pytest.mark.parametrize("key", sorted(CONNECTORS))
 def test_connect_links_are_not_dead(auth, client, user, key):
     auth.login()
     response = client.get(f"/dashboard/user/{key}/connect")
     assert response.status_code == 200
-    assert f"Connect {NETWORKS[key].label}" in response.get_data(as_text=True)
+    assert f"Connect {CONNECTORS[key].label}" in response.get_data(as_text=True)
 
 
 def test_unknown_network_is_404(auth, client, user):

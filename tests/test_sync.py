@@ -9,11 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from app import sources
 from app.crypto import fernet_for
-from app.demo import create_demo_user
+from app.demo.user import create_demo_user
 from app.extensions import db
-from app.jobs import active_run, start_sync
 from app.models import Connection, ConnectionStatus, Follow, Person, Post, Snapshot, SyncRun
 from app.networks.base import (
     AccountData,
@@ -24,7 +22,8 @@ from app.networks.base import (
 from app.networks.base import Follow as FollowEdge
 from app.networks.base import Person as PersonRecord
 from app.networks.base import Post as PostRecord
-from app.sync import SyncRefused
+from app.sync import producers
+from app.sync.runner import SyncRefused, active_run, start_sync
 from tests.factories import UserFactory
 
 
@@ -75,7 +74,7 @@ def story_account() -> AccountData:
 def producer(monkeypatch):
     """Route ``test`` runs to whatever function the test puts in ``box[0]``."""
     box = [lambda connection, run, progress: story_account()]
-    monkeypatch.setitem(sources.PRODUCERS, "test", lambda c, r, p: box[0](c, r, p))
+    monkeypatch.setitem(producers.PRODUCERS, "test", lambda c, r, p: box[0](c, r, p))
     return box
 
 
@@ -187,7 +186,7 @@ def test_sync_killed_while_saving_keeps_previous_then_completes(connection, prod
     db.session.refresh(connection)
     kept = connection.current_snapshot_id
 
-    from app import sync as sync_module
+    from app.sync import service as sync_module
 
     real = sync_module.post_rows
 
@@ -246,11 +245,13 @@ def test_reconnect_needed_refuses_live_sync(connection):
         start_sync(connection, "live")
 
 
-def test_live_sync_of_network_without_connector_fails_clearly(connection, monkeypatch):
-    monkeypatch.delitem(sources.LIVE, "github", raising=False)
+def test_live_sync_of_an_import_only_network_fails_clearly(user):
+    connection = Connection(user_id=user.id, network="instagram", source="live")
+    db.session.add(connection)
+    db.session.commit()
     run = sync(connection, "live")
     assert run.status == "failed"
-    assert "Live sync of GitHub is not available" in run.error
+    assert run.error == "Instagram cannot be read live: import your archive."
 
 
 def test_unknown_kind_is_refused(connection):
@@ -288,7 +289,7 @@ def test_thread_runner_finishes_in_background(connection, producer, app):
 def test_rq_runner_against_real_redis(connection, producer, app):
     from rq import SimpleWorker
 
-    from app.jobs import redis_queue
+    from app.sync.runner import redis_queue
 
     app.config["REDIS_URL"] = os.environ["REDIS_URL"]
     app.config["JOBS_MODE"] = "rq"

@@ -12,6 +12,6 @@ Every result is JSON-ready (dicts, lists, str, int, float, bool, None). Unknown 
   ``(per_post, summary)``.
 - :func:`app.analysis.graph.analyse_graphs` ``(data, max_people=2000)`` -> ``{"followers",
   "friends", "mutuals"}``.
-- :func:`app.analysis.growth.growth_between` / :func:`app.analysis.growth.growth_series`.
+- :func:`app.analysis.growth.growth_between`.
 - :mod:`app.analysis.export`: streaming CSV / JSON / GEXF / GraphML builders.
 """

@@ -5,10 +5,9 @@ Every builder is a generator of ``str`` chunks, so a view can hand it to
 
 Graph builders take the node-link dict stored by :func:`app.analysis.graph.analyse_graphs`
 (``{"nodes": [{"id", "label", "me", "community", "pagerank", "size"}], "links":
-[{"source", "target"}]}``). Graph CSV comes three ways: :func:`graph_nodes_csv`
-(``id,label,me,community,pagerank,size``), :func:`graph_edges_csv` (``source,target``) and
-:func:`graph_csv`, one file with a ``kind`` column (``node`` rows fill the node columns,
-``edge`` rows fill ``source,target``).
+[{"source", "target"}]}``). Graph CSV is one file with a ``kind`` column (:func:`graph_csv`):
+``node`` rows fill ``id,label,me,community,pagerank,size``, ``edge`` rows fill
+``source,target``.
 """
 
 from __future__ import annotations
@@ -125,24 +124,6 @@ def json_stream(rows: Iterable[Any]) -> Iterator[str]:
     yield "".join(parts)
 
 
-def _list_rows(section: Mapping[str, Any], columns: Sequence[str]) -> Iterator[dict[str, Any]]:
-    people = section.get("people") or {}
-    for pid in sorted(people, key=lambda p: (str(people[p].get("handle", "")).lower(), p)):
-        person = people[pid]
-        yield {column: person.get(column) for column in columns}
-
-
-def follower_rows(graphs: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    """Rows of :data:`FOLLOWER_COLUMNS` from an :func:`~app.analysis.graph.analyse_graphs`
-    result, sorted by handle. ``handle`` is shown without ``@``."""
-    return _list_rows(graphs["followers"], FOLLOWER_COLUMNS)
-
-
-def friend_rows(graphs: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    """Rows of :data:`FRIEND_COLUMNS`, like :func:`follower_rows`."""
-    return _list_rows(graphs["friends"], FRIEND_COLUMNS)
-
-
 def post_rows(
     posts: Iterable[Post] | Iterable[Any], sentiment: Mapping[str, Sequence[Any]] | None = None
 ) -> Iterator[dict[str, Any]]:
@@ -196,16 +177,6 @@ def graph_json(graph: Mapping[str, Any]) -> Iterator[str]:
         {"source": str(e["source"]), "target": str(e["target"])} for e in graph.get("links", ())
     )
     yield "}\n"
-
-
-def graph_nodes_csv(graph: Mapping[str, Any]) -> Iterator[str]:
-    """Stream the nodes as CSV with :data:`NODE_COLUMNS`."""
-    return csv_stream((_node(n) for n in graph.get("nodes", ())), NODE_COLUMNS)
-
-
-def graph_edges_csv(graph: Mapping[str, Any]) -> Iterator[str]:
-    """Stream the edges as CSV with :data:`EDGE_COLUMNS` (``source`` follows ``target``)."""
-    return csv_stream(graph.get("links", ()), EDGE_COLUMNS)
 
 
 def graph_csv(graph: Mapping[str, Any]) -> Iterator[str]:

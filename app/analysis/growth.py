@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Collection
 from typing import Any
 
 
@@ -36,40 +35,3 @@ def growth_between(
         "followers": _diff(prev_followers, cur_followers),
         "friends": _diff(prev_friends, cur_friends),
     }
-
-
-def _count(value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise TypeError("a count cannot be a bool")
-    if isinstance(value, int):
-        return value
-    return len(value)
-
-
-def growth_series(snapshots: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Follower and friend counts over time, oldest first.
-
-    :param snapshots: mappings with ``"at"`` (aware ``datetime`` or ISO string) and
-        ``"followers"`` / ``"friends"``, each an ``int`` count, a collection of ids, or
-        ``None`` (unknown). A missing key is unknown too.
-    :returns: ``[{"at": iso string, "followers": int | None, "friends": int | None}]``
-        sorted by time.
-    """
-    rows = []
-    for snap in snapshots:
-        at = snap["at"]
-        when = at if isinstance(at, datetime) else datetime.fromisoformat(at)
-        rows.append(
-            (
-                when,
-                {
-                    "at": when.isoformat(),
-                    "followers": _count(snap.get("followers")),
-                    "friends": _count(snap.get("friends")),
-                },
-            )
-        )
-    rows.sort(key=lambda row: row[0])
-    return [row for _, row in rows]

@@ -18,9 +18,20 @@ from sqlalchemy import Select, asc, desc, func, or_, select
 
 from app.analysis import export as builders
 from app.extensions import db
-from app.jobs import active_run
-from app.models import Connection, CrossCheck, Follow, Person, Post, Snapshot, SyncRun, User
-from app.networks import NETWORKS, NetworkInfo
+from app.models import (
+    Connection,
+    CrossCheck,
+    Follow,
+    Person,
+    Post,
+    Snapshot,
+    SyncRun,
+    SyncStatus,
+    User,
+)
+from app.networks import CONNECTORS
+from app.networks.base import Connector
+from app.sync.runner import INTERRUPTED, is_stale
 
 ROLES = ("followers", "friends")
 PER_PAGE = 50
@@ -62,9 +73,9 @@ def user_connections(user: User) -> dict[str, Connection]:
     return {row.network: row for row in rows}
 
 
-def network_or_404(key: str) -> NetworkInfo:
+def network_or_404(key: str) -> Connector:
     """The network named ``key``, or a 404."""
-    info = NETWORKS.get(key)
+    info = CONNECTORS.get(key)
     if info is None:
         abort(404)
     return info
@@ -97,25 +108,26 @@ def run_state(run: SyncRun | None) -> dict[str, Any] | None:
     percent = None
     if run.total:
         percent = min(100, round(100 * run.done / run.total))
+    stale = is_stale(run)  # shown as failed; the runner or the next sync records it
     return {
         "id": run.id,
         "kind": run.kind,
-        "status": run.status,
-        "active": run.active,
+        "status": SyncStatus.FAILED if stale else run.status,
+        "active": run.active and not stale,
         "stage": run.stage,
         "done": run.done,
         "total": run.total,
         "percent": percent,
         "requests": run.requests,
         "paused_until": run.paused_until.isoformat() if run.paused_until else None,
-        "error": run.error,
+        "error": INTERRUPTED if stale else run.error,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
     }
 
 
 def latest_run(connection: Connection) -> SyncRun | None:
-    """The connection's newest run, whatever its state (stale runs are closed first)."""
-    active_run(connection)
+    """The connection's newest run, whatever its state (reads only: a stale run is shown as
+    interrupted by :func:`run_state`)."""
     return db.session.scalar(
         select(SyncRun).where(SyncRun.connection_id == connection.id).order_by(SyncRun.id.desc())
     )
@@ -138,7 +150,7 @@ def growth_series(connection: Connection) -> list[dict[str, Any]]:
 class Card:
     """One network card on the dashboard."""
 
-    network: NetworkInfo
+    network: Connector
     connection: Connection | None
     snapshot: Snapshot | None
     run: dict[str, Any] | None
@@ -149,7 +161,7 @@ def dashboard_cards(user: User) -> list[Card]:
     """A card per network, connected or not, in the registry's order."""
     connections = user_connections(user)
     cards = []
-    for key, info in NETWORKS.items():
+    for key, info in CONNECTORS.items():
         connection = connections.get(key)
         snapshot = connection.current_snapshot if connection else None
         sparkline = None
@@ -338,7 +350,7 @@ def person_row(person: Any, role: str) -> dict[str, Any]:
     }
 
 
-def stream_rows(query: Select[Any], batch: int = 1000) -> Iterator[Any]:
+def stream_rows(query: Select[*tuple[Any, ...]], batch: int = 1000) -> Iterator[Any]:
     """Rows of ``query``, read in batches on a connection of their own.
 
     Exports stream after the view has returned, when the request's session is already

@@ -28,15 +28,14 @@ from app.dashboard import service
 from app.dashboard.forms import ConfirmForm, ImportForm
 from app.extensions import db
 from app.filters import user_zone
-from app.jobs import start_sync
 from app.models import Connection, User
-from app.networks import NETWORKS
-from app.networks.base import Source
-from app.networks.importers import ARCHIVE_HELP, IMPORTERS
-from app.sources import LIVE
-from app.sync import SyncRefused, disconnect
+from app.networks import CONNECTORS
+from app.networks.base import Origin
+from app.sync.runner import SyncRefused, can_sync, start_sync
+from app.sync.service import disconnect
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+bp.add_app_template_global(can_sync, "can_sync")
 
 
 def me() -> User:
@@ -55,8 +54,7 @@ def home() -> str:
         cards=cards,
         cross=cross,
         confirm_form=ConfirmForm(),
-        import_networks=set(IMPORTERS),
-        labels={key: info.label for key, info in NETWORKS.items()},
+        labels={key: info.label for key, info in CONNECTORS.items()},
     )
 
 
@@ -116,17 +114,8 @@ def network(network: str) -> str:
         friends_rows=lists["friends"][1],
         growth=growth,
         datasets=service.DATASETS,
-        datasets_import=set(IMPORTERS),
         confirm_form=ConfirmForm(),
-        can_sync=can_sync(connection),
     )
-
-
-def can_sync(connection: Connection) -> bool:
-    """Whether "Sync now" can re-read this connection's source."""
-    if connection.source == Source.DEMO:
-        return True
-    return connection.source in {Source.LIVE, Source.PUBLIC} and connection.network in LIVE
 
 
 @bp.route("/user/<network>/status.json")
@@ -176,11 +165,11 @@ def sync_now(network: str) -> BaseResponse:
     connection = service.connection_or_404(me(), network)
     form = ConfirmForm()
     if form.validate_on_submit():
-        if connection.source == Source.IMPORT:
+        if connection.source == Origin.IMPORT:
             flash("Imported data is refreshed by importing a newer archive.", "info")
             return redirect(url_for("dashboard.import_archive", network=network))
         try:
-            if connection.source == Source.DEMO:
+            if connection.source == Origin.DEMO:
                 start_sync(connection, "demo")
             else:
                 start_sync(connection, connection.source)
@@ -225,13 +214,13 @@ def save_upload(storage: FileStorage) -> str:
 def import_archive(network: str) -> str | BaseResponse:
     """Upload the archive a network lets you download, and import it in the background."""
     info = service.network_or_404(network)
-    if network not in IMPORTERS:
+    if not info.can_import:
         abort(404)
     form = ImportForm()
     if form.validate_on_submit():
         connection = service.user_connections(me()).get(network)
         if connection is None:
-            connection = Connection(user_id=me().id, network=network, source=Source.IMPORT)
+            connection = Connection(user_id=me().id, network=network, source=Origin.IMPORT)
             db.session.add(connection)
             db.session.commit()
         path = save_upload(form.archive.data)
@@ -246,6 +235,6 @@ def import_archive(network: str) -> str | BaseResponse:
         "dashboard/import.html",
         network=info,
         form=form,
-        help_text=ARCHIVE_HELP.get(network, ""),
+        help_text=info.archive_help,
         max_mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
     )

@@ -41,18 +41,10 @@ from types import TracebackType
 from typing import IO, Any
 
 from app.networks.base import AccountData, ArchiveError, Person, Post
+from app.networks.registry import CONNECTORS
 
 GIB = 1024**3
 MIB = 1024**2
-
-LABELS = {
-    "x": "X",
-    "facebook": "Facebook",
-    "linkedin": "LinkedIn",
-    "instagram": "Instagram",
-    "mastodon": "Mastodon",
-    "bluesky": "Bluesky",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,12 +477,12 @@ def check_network(archive: Archive, network: str, found_own: bool, what: str) ->
         other = sum(1 for p in SIGNATURES[detected] if archive.find(p))
         if not found_own or other > own:
             raise ArchiveError(
-                f"This looks like {_article(LABELS[detected])} archive, "
-                f"not {_article(LABELS[network])} archive."
+                f"This looks like {_article(_name(detected))} archive, "
+                f"not {_article(_name(network))} archive."
             )
     if not found_own:
         raise ArchiveError(
-            f"This does not look like {_article(LABELS[network])} archive: {what} not found "
+            f"This does not look like {_article(_name(network))} archive: {what} not found "
             f"in {archive.path.name}."
         )
 
@@ -632,3 +624,9 @@ def listed_account(
         archive_date=archive_date,
         missing_parts=log.missing,
     )
+
+
+def _name(network: str) -> str:
+    """A network's short name for sentences ("an X archive")."""
+    connector = CONNECTORS.get(network)
+    return connector.name if connector is not None else network

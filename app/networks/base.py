@@ -11,14 +11,20 @@ different answers and the pages say which one they are showing.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+if TYPE_CHECKING:
+    from app.networks.http import ApiClient
 
 
-class Source(enum.StrEnum):
-    """Where a connection's data comes from."""
+class Origin(enum.StrEnum):
+    """Where a connection's data comes from (stored as ``Connection.source``, and the kind of
+    each sync run: the producer that makes its records)."""
 
     LIVE = "live"  #: OAuth-authorised API reads
     PUBLIC = "public"  #: public API reads by handle, no login (Bluesky)
@@ -163,3 +169,296 @@ class ArchiveError(Exception):
 
 #: Signature of an archive importer: ``(path, progress) -> AccountData``.
 Importer = Callable[[str, Progress], AccountData]
+
+
+# -- the connector contract -----------------------------------------------------------------
+
+
+class Door(enum.StrEnum):
+    """How an account is connected live."""
+
+    OAUTH = "oauth"  #: OAuth 2.0 sign-in on the network's own servers
+    INSTANCE = "instance"  #: OAuth 2.0 on a server the user names (Mastodon)
+    HANDLE = "handle"  #: public reads by handle, no sign-in (Bluesky)
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthSpec:
+    """How a network signs in with OAuth 2.0: a descriptor, not code.
+
+    The generic flow in :mod:`app.connect.oauth` reads every URL and credential from config
+    under ``{prefix}_CLIENT_ID``, ``{prefix}_CLIENT_SECRET``, ``{prefix}_AUTHORIZE_URL`` and
+    ``{prefix}_TOKEN_URL`` (a server the user names supplies its own URLs instead).
+
+    :param prefix: the config prefix (``GITHUB``).
+    :param scopes: what the app asks for; read-only, nothing more.
+    :param pkce: ``"S256"`` to send a PKCE challenge, ``"if-announced"`` for servers that may
+        or may not support it (Mastodon), ``None`` for none.
+    :param secret_required: ``False`` for public clients (X), which may run on the id alone.
+    :param rotating_refresh: the refresh token changes on every refresh (X): the new one is
+        stored before anything else can fail.
+    :param authorize_method: ``"POST"`` when the connect page has a form of options to post
+        (X's graph-edges opt-in); ``"GET"`` for a plain link.
+    :param keep_nonce: keep the OpenID nonce with the state (off when the ID token is not
+        read, as for LinkedIn, whose profile comes from the userinfo endpoint).
+    :param own_client: use the plain PKCE client of :mod:`app.networks.oauth_pkce` (HTTP
+        Basic for confidential clients, ``client_id`` in the form for public ones) instead of
+        Authlib's, for providers whose token endpoint wants exactly that (X).
+    """
+
+    prefix: str
+    scopes: tuple[str, ...]
+    pkce: str | None = None
+    secret_required: bool = True
+    rotating_refresh: bool = False
+    authorize_method: str = "GET"
+    keep_nonce: bool = True
+    own_client: bool = False
+
+    @property
+    def scope(self) -> str:
+        """The scopes as one space-separated string."""
+        return " ".join(self.scopes)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectOption:
+    """A choice offered on the connect page and kept on the connection's options."""
+
+    name: str
+    label: str
+    description: str = ""
+
+
+@dataclass(slots=True)
+class Login:
+    """What a live read needs to know about the connection, as plain values.
+
+    :param external_id: the connected account's id on the network (a Bluesky DID).
+    :param handle: the connected account's handle.
+    :param options: the connection's stored choices (:class:`ConnectOption` values and
+        per-network settings).
+    :param params: the run's own parameters (a lower read budget for the first X sync).
+    """
+
+    access_token: str | None = None
+    instance_url: str | None = None
+    external_id: str | None = None
+    handle: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    """Timeout, retries and backoff for every call to a network (from config)."""
+
+    timeout: tuple[float, float] = (5.0, 30.0)
+    max_retries: int = 3
+    backoff: float = 0.5
+
+
+class Connector:
+    """Everything specific to one network; each ``app/networks/<key>/`` registers one.
+
+    A connector says what the network is and what it can give (``people_counts``, ``edges``,
+    the ``notes`` shown on its page), how its account is connected (:attr:`door`, with an
+    :class:`OAuthSpec` for OAuth), how it is read live (:meth:`fetch`, given a ready
+    :class:`~app.networks.http.ApiClient`) and how its archive is read (:meth:`import_archive`).
+    It knows nothing about Flask, the database or the job runner: the ``connect`` blueprint and
+    the sync service ask it for what differs and do the rest the same way for every network.
+
+    Class attributes, set by each subclass:
+
+    :cvar key: URL slug and database value (``github``).
+    :cvar label: the name shown to people (``X / Twitter``).
+    :cvar name: the short name used in sentences ("an X archive"); defaults to ``label``.
+    :cvar door: how the live door works, ``None`` for import-only networks.
+    :cvar people_counts: whether follower/friend counts of other people are known.
+    :cvar edges: whether follow relations among other people can be read.
+    :cvar profile_url: a person's profile address, from ``{handle}`` or ``{url}``.
+    :cvar notes: sentences shown on the page for numbers this network cannot provide.
+    :cvar archive_hint: where in the network's settings the archive is requested (short).
+    :cvar archive_help: what to request, how to upload it and what is read from it.
+    :cvar no_live_reason: why there is no live door, for an import-only network.
+    :cvar api_setting: the config key of the API's base URL.
+    :cvar service: the name used in error messages about the API ("GitHub").
+    :cvar api_headers: headers the API asks every client to send.
+    :cvar connect_options: choices offered on the connect page before signing in.
+    :cvar expired_message: what to say when the stored sign-in has run out.
+    :cvar refreshable: the sign-in can be renewed with a refresh token.
+    :cvar profile_word: what :meth:`whoami` reads ("a user", "a profile"), for the
+        message when the answer is not one.
+    :cvar refusal_message: the message for an HTTP refusal while connecting, with
+        ``{error}``; by default the error's own text is shown.
+    """
+
+    key: ClassVar[str]
+    label: ClassVar[str]
+    name: ClassVar[str] = ""
+    door: ClassVar[Door | None] = None
+    people_counts: ClassVar[bool] = False
+    edges: ClassVar[bool] = False
+    profile_url: ClassVar[str] = "{url}"
+    notes: ClassVar[tuple[str, ...]] = ()
+    archive_hint: ClassVar[str] = ""
+    archive_help: ClassVar[str] = ""
+    no_live_reason: ClassVar[str] = ""
+    oauth: ClassVar[OAuthSpec | None] = None
+    api_setting: ClassVar[str] = ""
+    service: ClassVar[str] = ""
+    api_headers: ClassVar[Mapping[str, str]] = {}
+    connect_options: ClassVar[tuple[ConnectOption, ...]] = ()
+    expired_message: ClassVar[str] = ""
+    refreshable: ClassVar[bool] = False
+    profile_word: ClassVar[str] = "a user"
+    refusal_message: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.name = cls.__dict__.get("name") or cls.label
+
+    # -- what it can do ---------------------------------------------------------------------
+
+    @property
+    def can_fetch(self) -> bool:
+        """Whether the network can be read live (the subclass defines :meth:`fetch`)."""
+        return type(self).fetch is not Connector.fetch
+
+    @property
+    def can_import(self) -> bool:
+        """Whether the network's archive can be imported."""
+        return type(self).import_archive is not Connector.import_archive
+
+    @property
+    def template_folder(self) -> str:
+        """The ``templates/`` folder beside the connector's module."""
+        module = sys.modules[type(self).__module__]
+        return str(Path(module.__file__ or ".").parent / "templates")
+
+    @property
+    def connect_template(self) -> str:
+        """The connect page's partial for this network (``github:connect.html``)."""
+        return f"{self.key}:connect.html"
+
+    def configured(self, config: Mapping[str, Any]) -> bool:
+        """Whether this server can sign in to the network (its developer app is set up)."""
+        if self.oauth is None or self.door == Door.INSTANCE:
+            return True
+        prefix = self.oauth.prefix
+        if not config.get(f"{prefix}_CLIENT_ID"):
+            return False
+        return not self.oauth.secret_required or bool(config.get(f"{prefix}_CLIENT_SECRET"))
+
+    def credential_keys(self) -> tuple[str, str]:
+        """The config keys of the developer app's client id and secret."""
+        prefix = self.oauth.prefix if self.oauth else self.key.upper()
+        return f"{prefix}_CLIENT_ID", f"{prefix}_CLIENT_SECRET"
+
+    def api_url(self, config: Mapping[str, Any], login: Login) -> str:
+        """The API's base URL for ``login`` (the user's own server for Mastodon)."""
+        return str(config[self.api_setting])
+
+    def service_name(self, base_url: str) -> str:
+        """The name error messages use for the API at ``base_url`` ("GitHub")."""
+        return self.service or self.name
+
+    def prepare_client(self, client: ApiClient) -> None:
+        """Adjust a new API client (X installs its response hook); nothing by default."""
+        return None
+
+    # -- the live door ----------------------------------------------------------------------
+
+    def whoami(self, client: ApiClient, config: Mapping[str, Any]) -> Person:
+        """Who the client's token belongs to (one request), to attach the account.
+
+        :raises NetworkError: the network refused or could not be read.
+        :raises KeyError: (or ``TypeError``) the answer is not a profile.
+        """
+        raise NotImplementedError
+
+    def finish_token(
+        self, token: Mapping[str, Any], config: Mapping[str, Any], http: HttpSettings
+    ) -> dict[str, Any]:
+        """Turn the code exchange's token into the one to keep (Facebook swaps it for a
+        long-lived one); returns ``token`` unchanged by default."""
+        return dict(token)
+
+    def connect_context(
+        self, config: Mapping[str, Any], counts: tuple[int, int, int] | None, options: Mapping
+    ) -> dict[str, Any]:
+        """Extra values for the connect page's partial (X's read budget); none by default.
+
+        :param counts: followers, friends and posts of the last sync, if there was one.
+        """
+        return {}
+
+    def stored_options(self, config: Mapping[str, Any], chosen: Mapping[str, bool]) -> dict:
+        """The options to keep on the connection after a sign-in: the choices made."""
+        return dict(chosen)
+
+    def first_sync_params(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """Parameters of the sync started right after connecting; none by default."""
+        return {}
+
+    # -- a server the user names (Door.INSTANCE) -------------------------------------------
+
+    def normalise_instance(self, text: str, allow_insecure: bool = False) -> str:
+        """Turn what a person typed into the server's base URL.
+
+        :raises ValueError: with a message fit for the form.
+        """
+        raise NotImplementedError
+
+    def register_client(
+        self, instance_url: str, redirect_uri: str, website: str, http: HttpSettings
+    ) -> tuple[str, str, bool]:
+        """Register this app on the server: ``(client_id, client_secret, supports_pkce)``.
+
+        :raises NotAvailable: (or ``KeyError``/``TypeError``) it is not such a server.
+        :raises NetworkError: the server refused or could not be reached.
+        """
+        raise NotImplementedError
+
+    def instance_endpoints(self, instance_url: str) -> tuple[str, str]:
+        """The server's OAuth authorize and token URLs."""
+        raise NotImplementedError
+
+    # -- a public handle (Door.HANDLE) ------------------------------------------------------
+
+    #: The handle field's label and help text on the connect page.
+    handle_label: ClassVar[tuple[str, str]] = ("Handle", "")
+
+    def normalise_handle(self, text: str) -> str:
+        """Turn what a person typed into a handle (or id) to look up.
+
+        :raises ValueError: with a message fit for the form.
+        """
+        raise NotImplementedError
+
+    def lookup(self, client: ApiClient, actor: str) -> Person:
+        """Check that ``actor`` exists (one request) and return the account.
+
+        :raises NotAvailable: no such account.
+        :raises NetworkError: the network could not be read.
+        """
+        raise NotImplementedError
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def fetch(self, client: ApiClient, login: Login, config: Mapping[str, Any]) -> AccountData:
+        """Read the account live with ``client`` (token, retries and progress set).
+
+        :raises AuthExpired: the token was refused: the connection needs reconnecting.
+        :raises NetworkError: the network could not be read.
+        """
+        raise NotImplementedError
+
+    # -- archives ---------------------------------------------------------------------------
+
+    def import_archive(self, path: str, progress: Progress) -> AccountData:
+        """Read the archive (file or folder) at ``path``.
+
+        :raises ArchiveError: the archive cannot be imported; the message says why.
+        """
+        raise NotImplementedError

@@ -22,6 +22,7 @@ sits on a worker for hours.
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -34,6 +35,9 @@ import requests
 from app.networks.base import (
     AccountData,
     AuthExpired,
+    Connector,
+    HttpSettings,
+    Login,
     NetworkError,
     NotAvailable,
     NullProgress,
@@ -48,6 +52,9 @@ MAX_RATE_WAITS = 5
 _EPOCH_THRESHOLD = 1_000_000_000
 
 Params = Mapping[str, Any] | list[tuple[str, Any]] | None
+
+
+log = logging.getLogger(__name__)
 
 
 class HttpError(NetworkError):
@@ -151,6 +158,8 @@ class ApiClient:
     :param max_wait: longest single rate-limit wait in seconds; beyond it
         :class:`RateLimited` is raised.
     :param service: name used in error messages ("GitHub").
+    :param token_source: asked for the bearer token before every request, instead of
+        ``token`` (a token that is refreshed while a long sync runs).
     """
 
     def __init__(
@@ -168,6 +177,7 @@ class ApiClient:
         max_wait: float = 3600.0,
         service: str = "The server",
         headers: Mapping[str, str] | None = None,
+        token_source: Callable[[], str] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
         self.timeout = timeout
@@ -188,6 +198,7 @@ class ApiClient:
         self.session.headers["Accept"] = "application/json"
         if headers:
             self.session.headers.update(headers)
+        self.token_source = token_source
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
 
@@ -303,15 +314,28 @@ class ApiClient:
         delay = self.backoff
         while True:
             self._wait_if_blocked()
+            if self.token_source is not None:
+                self.session.headers["Authorization"] = f"Bearer {self.token_source()}"
             try:
                 return self._attempt(method, url, params, data)
             except _Retry as exc:
                 if retries_left <= 0:
+                    log.warning(
+                        "%s: giving up on %s %s (%s)", self.service, method, _path(url), exc
+                    )
                     raise NetworkError(
                         f"{self.service} did not answer properly after "
                         f"{self.max_retries + 1 if retry else 1} tries ({exc})."
                     ) from None
                 retries_left -= 1
+                log.info(
+                    "%s: retrying %s %s in %.1f s (%s)",
+                    self.service,
+                    method,
+                    _path(url),
+                    delay,
+                    exc,
+                )
                 self.sleep(delay)
                 delay *= 2
             except _RateLimit as limit:
@@ -382,6 +406,7 @@ class ApiClient:
                 "the sync will need to run again after that.",
                 moment,
             )
+        log.info("%s: rate limit reached, pausing %.0f s until %s", self.service, wait, moment)
         self.progress.paused(moment)
         self.sleep(wait)
 
@@ -436,3 +461,56 @@ def optional_part(data: AccountData, what: str, service: str) -> Iterator[None]:
         data.notes.append(
             f"{service} did not let us read {what} ({error}); everything else was read."
         )
+
+
+def _path(url: str) -> str:
+    """A URL's path only, for logs: query strings can carry tokens (Facebook's paging links)."""
+    return urlsplit(url).path
+
+
+def client_for(
+    connector: Connector,
+    config: Mapping[str, Any],
+    login: Login | None = None,
+    *,
+    token: str | None = None,
+    token_source: Callable[[], str] | None = None,
+    progress: Progress | None = None,
+    base_url: str | None = None,
+) -> ApiClient:
+    """An :class:`ApiClient` for ``connector``'s API with the configured timeout and retries.
+
+    :param config: the app's config (``HTTP_TIMEOUT``, ``HTTP_MAX_RETRIES``, ``HTTP_BACKOFF``
+        and the connector's API URL setting).
+    :param base_url: the API root, when not the connector's own (a server the user names).
+    """
+    http = http_settings(config)
+    root = base_url or connector.api_url(config, login or Login())
+    client = ApiClient(
+        root,
+        token=token,
+        token_source=token_source,
+        progress=progress,
+        service=connector.service_name(root),
+        headers=connector.api_headers,
+        timeout=http.timeout,
+        max_retries=http.max_retries,
+        backoff=http.backoff,
+    )
+    connector.prepare_client(client)
+    return client
+
+
+def http_settings(config: Mapping[str, Any]) -> HttpSettings:
+    """Timeout, retries and backoff for every network call, from the app's config.
+
+    ``HTTP_TIMEOUT`` is the read timeout (the connect timeout is at most 5 s),
+    ``HTTP_MAX_RETRIES`` (default 3) and ``HTTP_BACKOFF`` (seconds before the first retry,
+    doubled on each further one; default 0.5).
+    """
+    read = float(config["HTTP_TIMEOUT"])
+    return HttpSettings(
+        timeout=(min(5.0, read), read),
+        max_retries=int(config.get("HTTP_MAX_RETRIES", 3)),
+        backoff=float(config.get("HTTP_BACKOFF", 0.5)),
+    )

@@ -9,19 +9,13 @@ import pytest
 
 from app.analysis import export
 from app.analysis.export import (
-    FOLLOWER_COLUMNS,
-    FRIEND_COLUMNS,
     GRAPH_CSV_COLUMNS,
     POST_COLUMNS,
     csv_cell,
     csv_stream,
-    follower_rows,
-    friend_rows,
     gexf_stream,
     graph_csv,
-    graph_edges_csv,
     graph_json,
-    graph_nodes_csv,
     graphml_stream,
     json_stream,
     post_rows,
@@ -122,36 +116,6 @@ def graphs() -> dict:
     return analyse_graphs(data)
 
 
-def test_list_rows(graphs: dict) -> None:
-    rows = list(follower_rows(graphs))
-    assert [r["handle"] for r in rows] == ["ana", "bob"]
-    assert list(rows[0]) == FOLLOWER_COLUMNS
-    assert rows[0]["my_followers_they_follow"] == 1
-    assert rows[1]["follows_back"] is True
-    assert read_csv(csv_stream(rows, FOLLOWER_COLUMNS))[1] == [
-        "ana",
-        "'=Ana",
-        "-1",
-        "",
-        "1",
-        "false",
-        "0",  # ana -> bob is the only edge: one community of two
-    ]
-    friends = list(friend_rows(graphs))
-    assert friends == [
-        {
-            "handle": "bob",
-            "name": "Bob",
-            "followers_count": 3,
-            "following_count": 1,
-            "common_friends": 0,
-            "follows_back": True,
-            "community": -1,
-        }
-    ]
-    assert list(friends[0]) == FRIEND_COLUMNS
-
-
 def test_post_rows() -> None:
     posts = [
         Post("1", datetime(2025, 1, 2, 3, 4, tzinfo=UTC), "-bad", url="u", like_count=2),
@@ -201,13 +165,11 @@ def test_graph_json() -> None:
 
 
 def test_graph_csvs() -> None:
-    nodes = read_csv(graph_nodes_csv(GRAPH))
-    assert nodes[0] == ["id", "label", "me", "community", "pagerank", "size"]
-    assert nodes[1] == ["me", "'@owner", "true", "-1", "0.5", "20.0"]
-    assert nodes[3][1] == "'@=cmd|' /C calc'!A0"
-    assert read_csv(graph_edges_csv(GRAPH)) == [["source", "target"], ["1", "me"], ["x\x01y", "1"]]
     combined = read_csv(graph_csv(GRAPH))
     assert combined[0] == GRAPH_CSV_COLUMNS
+    assert combined[1] == ["node", "me", "'@owner", "true", "-1", "0.5", "20.0", "", ""]
+    assert combined[3][2] == "'@=cmd|' /C calc'!A0"
+    assert [row[-2:] for row in combined[4:]] == [["1", "me"], ["x\x01y", "1"]]
     assert [row[0] for row in combined[1:]] == ["node"] * 3 + ["edge"] * 2
     assert combined[-1] == ["edge", "", "", "", "", "", "", "x\x01y", "1"]
 

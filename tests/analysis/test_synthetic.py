@@ -6,8 +6,8 @@ import pytest
 from app.analysis.graph import analyse_graphs
 from app.analysis.growth import growth_between
 from app.analysis.sentiment import analyse_sentiment
-from app.networks import NETWORKS
-from app.synthetic import DEMO_BIO, evolve, make_account
+from app.demo.synthetic import DEMO_BIO, evolve, make_account
+from app.networks import CONNECTORS
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -40,7 +40,7 @@ def test_github_shape() -> None:
     assert any(p.first_response_at for p in data.posts)
     assert any(p.like_count == 0 for p in data.posts)
     assert all(p.repost_count is None for p in data.posts)  # GitHub has no reposts
-    assert data.notes == list(NETWORKS["github"].notes)
+    assert data.notes == list(CONNECTORS["github"].notes)
 
 
 def test_default_friends_and_reciprocity() -> None:

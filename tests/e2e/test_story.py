@@ -131,7 +131,7 @@ def assert_done_by_rq_worker(stack: Any, run_id: int) -> None:
     from rq.job import Job
     from rq.registry import FinishedJobRegistry
 
-    from app.jobs import QUEUE_NAME
+    from app.sync.runner import QUEUE_NAME
 
     redis = stack.redis()
     job_id = f"sync-{run_id}"

@@ -25,6 +25,7 @@ raises :class:`ArchiveError`; an undecodable block is skipped and counted in the
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -168,35 +169,51 @@ def tid_time(tid: Any) -> datetime | None:
     return datetime.fromtimestamp((value >> 10) / 1_000_000, tz=UTC)
 
 
+@dataclass
+class _Blocks:
+    """What one pass over a repository's blocks keeps."""
+
+    roots: list[bytes] = field(default_factory=list)
+    keys: dict[bytes, str] = field(default_factory=dict)
+    records: list[tuple[bytes, dict[str, Any]]] = field(default_factory=list)
+    commits: dict[bytes, dict[str, Any]] = field(default_factory=dict)
+    undecodable: int = 0
+
+
+def _read_blocks(archive: Archive, car: str, progress: Progress) -> _Blocks:
+    """Stream the CAR file once: kept records, MST keys and commit blocks."""
+    found = _Blocks()
+    progress.stage("records", total=None)
+    with archive.stream(car) as fh:
+        roots, stream = iter_car(fh, car, archive.limits.max_member_bytes)
+        found.roots = list(roots)
+        for count, (cid, block) in enumerate(stream, start=1):
+            if count % 1000 == 0:
+                progress.advance(1000)
+            if not isinstance(block, dict):
+                found.undecodable += block is None
+                continue
+            record_type = block.get("$type")
+            if record_type in KEPT:
+                found.records.append((cid, block))
+            elif isinstance(block.get("e"), list) and "l" in block:
+                _mst_keys(block["e"], found.keys)
+            elif "did" in block and "rev" in block:
+                found.commits[cid] = block
+    return found
+
+
 def _import(archive: Archive, progress: Progress) -> AccountData:
     log = ImportLog.new()
     car = archive.first("*.car")
     check_network(archive, "bluesky", car is not None, "a .car repository export")
     assert car is not None
 
-    keys: dict[bytes, str] = {}
-    records: list[tuple[bytes, dict[str, Any]]] = []
-    blocks: dict[bytes, dict[str, Any]] = {}
-    undecodable = 0
-    progress.stage("records", total=None)
-    with archive.stream(car) as fh:
-        roots, stream = iter_car(fh, car, archive.limits.max_member_bytes)
-        for count, (cid, block) in enumerate(stream, start=1):
-            if count % 1000 == 0:
-                progress.advance(1000)
-            if not isinstance(block, dict):
-                undecodable += block is None
-                continue
-            record_type = block.get("$type")
-            if record_type in KEPT:
-                records.append((cid, block))
-            elif isinstance(block.get("e"), list) and "l" in block:
-                _mst_keys(block["e"], keys)
-            elif "did" in block and "rev" in block:
-                blocks[cid] = block
-    if undecodable:
+    found = _read_blocks(archive, car, progress)
+    roots, keys, records, blocks = found.roots, found.keys, found.records, found.commits
+    if found.undecodable:
         log.notes.append(
-            f"{undecodable} blocks of the export could not be decoded and were skipped."
+            f"{found.undecodable} blocks of the export could not be decoded and were skipped."
         )
 
     commit = blocks.get(roots[0]) if roots else None

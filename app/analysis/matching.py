@@ -90,6 +90,91 @@ def _profile_keys(member: Member) -> set[str]:
     return keys
 
 
+class _Grouping:
+    """Union-find over every member, with the evidence that joined each group."""
+
+    def __init__(self, members: list[Member]) -> None:
+        self.members = members
+        self.parent = list(range(len(members)))
+        self.evidence: dict[int, set[tuple[str, str]]] = defaultdict(set)
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def join(self, i: int, j: int, kind: str, detail: str) -> None:
+        if self.members[i].network == self.members[j].network:
+            return
+        root_i, root_j = self.find(i), self.find(j)
+        if root_i != root_j:
+            self.parent[root_j] = root_i
+            self.evidence[root_i] |= self.evidence.pop(root_j, set())
+        self.evidence[self.find(i)].add((kind, detail))
+
+    def join_links(self, by_profile: Mapping[str, list[int]]) -> None:
+        """People whose profile links to another network's profile of theirs."""
+        members = self.members
+        for index, member in enumerate(members):
+            for link in member.links:
+                key = url_key(link)
+                host_only = key.split("/", 1)[0] if key else None
+                for target in by_profile.get(key or "", []) + by_profile.get(host_only or "", []):
+                    other = members[target]
+                    detail = (
+                        f"{member.network} @{member.handle} links to "
+                        f"{other.network} @{other.handle}"
+                    )
+                    self.join(index, target, "link", detail)
+
+    def join_handles(self, by_handle: Mapping[str, list[int]]) -> None:
+        """People with the same distinctive handle (not one shared by too many)."""
+        for key, indexes in by_handle.items():
+            if len(indexes) > MAX_SHARED:
+                continue
+            for i, j in combinations(indexes, 2):
+                self.join(i, j, "handle", f"same handle @{key}")
+
+    def join_names(self, by_name: Mapping[str, list[int]]) -> None:
+        """Names are weak evidence: they only pair people no link or handle has matched, so
+        a common name never merges two people who were told apart by stronger evidence."""
+        members = self.members
+        strong_roots: dict[int, set[str]] = defaultdict(set)
+        for index, member in enumerate(members):
+            strong_roots[self.find(index)].add(member.network)
+        matched = {root for root, networks in strong_roots.items() if len(networks) > 1}
+        for indexes in by_name.values():
+            free = [i for i in indexes if self.find(i) not in matched]
+            if len(free) > MAX_SHARED:
+                continue
+            for i, j in combinations(free, 2):
+                if members[i].network != members[j].network and self.find(i) != self.find(j):
+                    self.join(i, j, "name", f"same name {members[i].name}")
+
+    def matches(self) -> list[Match]:
+        """The groups spanning at least two networks, strongest first."""
+        groups: dict[int, list[Member]] = defaultdict(list)
+        for index, member in enumerate(self.members):
+            groups[self.find(index)].append(member)
+        matches = []
+        for root, group in groups.items():
+            if len({member.network for member in group}) < 2:
+                continue
+            evidence = self.evidence.get(root, set())
+            kinds = {kind for kind, _ in evidence}
+            matches.append(
+                Match(
+                    members={member.network: member for member in group},
+                    evidence=sorted(detail for _, detail in evidence),
+                    confidence=max((CONFIDENCE[kind] for kind in kinds), default=0.0),
+                )
+            )
+        matches.sort(key=lambda m: (-m.confidence, -len(m.members), sorted(m.members)[0]))
+        return matches
+
+
 def find_matches(people: Mapping[str, Iterable[Member]]) -> list[Match]:
     """Group people across networks by links, identical handles and identical names.
 
@@ -97,24 +182,6 @@ def find_matches(people: Mapping[str, Iterable[Member]]) -> list[Match]:
     :returns: matches spanning at least two networks, strongest first.
     """
     members = [member for group in people.values() for member in group]
-    parent = list(range(len(members)))
-    evidence: dict[int, set[tuple[str, str]]] = defaultdict(set)
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    def join(i: int, j: int, kind: str, detail: str) -> None:
-        if members[i].network == members[j].network:
-            return
-        root_i, root_j = find(i), find(j)
-        if root_i != root_j:
-            parent[root_j] = root_i
-            evidence[root_i] |= evidence.pop(root_j, set())
-        evidence[find(i)].add((kind, detail))
-
     by_profile: dict[str, list[int]] = defaultdict(list)
     by_handle: dict[str, list[int]] = defaultdict(list)
     by_name: dict[str, list[int]] = defaultdict(list)
@@ -125,57 +192,11 @@ def find_matches(people: Mapping[str, Iterable[Member]]) -> list[Match]:
             by_handle[handle].append(index)
         if name := name_key(member.name):
             by_name[name].append(index)
-
-    for index, member in enumerate(members):
-        for link in member.links:
-            key = url_key(link)
-            host_only = key.split("/", 1)[0] if key else None
-            for target in by_profile.get(key or "", []) + by_profile.get(host_only or "", []):
-                other = members[target]
-                join(
-                    index,
-                    target,
-                    "link",
-                    f"{member.network} @{member.handle} links to {other.network} @{other.handle}",
-                )
-    for key, indexes in by_handle.items():
-        if len(indexes) > MAX_SHARED:
-            continue
-        for i, j in combinations(indexes, 2):
-            join(i, j, "handle", f"same handle @{key}")
-    # Names are weak evidence: they only pair people no link or handle has matched, so a
-    # common name never merges two people who were told apart by stronger evidence.
-    strong_roots: dict[int, set[str]] = defaultdict(set)
-    for index, member in enumerate(members):
-        strong_roots[find(index)].add(member.network)
-    matched = {root for root, networks in strong_roots.items() if len(networks) > 1}
-    for indexes in by_name.values():
-        free = [i for i in indexes if find(i) not in matched]
-        if len(free) > MAX_SHARED:
-            continue
-        for i, j in combinations(free, 2):
-            if members[i].network != members[j].network and find(i) != find(j):
-                join(i, j, "name", f"same name {members[i].name}")
-
-    groups: dict[int, list[Member]] = defaultdict(list)
-    for index, member in enumerate(members):
-        groups[find(index)].append(member)
-    matches = []
-    for root, group in groups.items():
-        networks = {member.network for member in group}
-        if len(networks) < 2:
-            continue
-        kinds = {kind for kind, _ in evidence.get(root, set())}
-        confidence = max((CONFIDENCE[kind] for kind in kinds), default=0.0)
-        matches.append(
-            Match(
-                members={member.network: member for member in group},
-                evidence=sorted(detail for _, detail in evidence.get(root, set())),
-                confidence=confidence,
-            )
-        )
-    matches.sort(key=lambda m: (-m.confidence, -len(m.members), sorted(m.members)[0]))
-    return matches
+    grouping = _Grouping(members)
+    grouping.join_links(by_profile)
+    grouping.join_handles(by_handle)
+    grouping.join_names(by_name)
+    return grouping.matches()
 
 
 def people(count: int) -> str:

@@ -3,7 +3,7 @@
 The data has the shape of a real account: communities of people who follow each other more
 than they follow outsiders, heavy-tailed follower counts, about a third of followers followed
 back, and two years of posts with mixed sentiment and responses. It only contains what the
-chosen network can really provide (:data:`app.networks.NETWORKS`): no counts and no edges
+chosen network can really provide (:data:`app.networks.CONNECTORS`): no counts and no edges
 among people for LinkedIn, Facebook and Instagram, and LinkedIn connections are both
 followers and friends.
 """
@@ -16,8 +16,8 @@ import zlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from app.networks import NETWORKS, NetworkInfo
-from app.networks.base import AccountData, Follow, Person, Post
+from app.networks import CONNECTORS
+from app.networks.base import AccountData, Connector, Follow, Person, Post
 
 DEMO_BIO = "Demo account"
 #: Share of followers the owner follows back.
@@ -194,7 +194,7 @@ def _handles(rng: random.Random, count: int, taken: set[str]) -> list[str]:
     return out
 
 
-def _person(rng: random.Random, pid: str, handle: str, info: NetworkInfo) -> Person:
+def _person(rng: random.Random, pid: str, handle: str, info: Connector) -> Person:
     name = " ".join(part.capitalize() for part in handle.rstrip("0123456789").split("_"))
     followers_count = following_count = None
     if info.people_counts:
@@ -239,10 +239,10 @@ def _text(rng: random.Random, network: str) -> str:
 
 
 def _posts(
-    rng: random.Random, network: str, info: NetworkInfo, count: int, years: float, now: datetime
+    rng: random.Random, network: str, info: Connector, count: int, years: float, now: datetime
 ) -> list[Post]:
     span = years * 365.25 * 86400
-    counts_known = info.connect is not None and info.people_counts
+    counts_known = info.door is not None and info.people_counts
     kinds = KINDS.get(network, ("post",))
     posts = []
     for number in range(count):
@@ -317,7 +317,7 @@ def make_account(
 ) -> AccountData:
     """Make one synthetic account; the same arguments always give the same data.
 
-    :param network: a key of :data:`app.networks.NETWORKS`.
+    :param network: a key of :data:`app.networks.CONNECTORS`.
     :param followers: number of followers.
     :param friends: number of people followed; default 80% of ``followers``. Ignored for
         LinkedIn, where connections are both.
@@ -327,10 +327,10 @@ def make_account(
     :param seed: random seed.
     :param years: how far back posts go.
     :param now: end of the post period; default: today at 00:00 UTC.
-    :returns: the account data, ``Source.DEMO``-style (owner bio "Demo account").
+    :returns: the account data, ``Origin.DEMO``-style (owner bio "Demo account").
     :raises ValueError: for an unknown network or negative sizes.
     """
-    info = NETWORKS.get(network)
+    info = CONNECTORS.get(network)
     if info is None:
         raise ValueError(f"unknown network {network!r}")
     if followers < 0 or (friends is not None and friends < 0) or posts < 0:
@@ -404,7 +404,7 @@ def evolve(data: AccountData, seed: int, gained: int, lost: int) -> AccountData:
     :returns: a new :class:`AccountData`.
     """
     network = data.owner.external_id.removesuffix("-owner")
-    info = NETWORKS[network]
+    info = CONNECTORS[network]
     rng = _rng(network, seed, "evolve")
     followers = list(data.followers or [])
     friends = list(data.friends or [])

@@ -1,17 +1,21 @@
-"""Keeps each user's cross-network check up to date (run after every sync and disconnect)."""
+"""Keeps each user's cross-network matches up to date (run after every sync and disconnect).
+
+The matching itself is :mod:`app.analysis.matching`; this module reads the current snapshots
+and stores its result as the user's :class:`~app.models.CrossCheck`.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.analysis.crossnet import Member, find_matches, summarise
+from app.analysis.matching import Member, find_matches, summarise
 from app.extensions import db
 from app.models import Connection, CrossCheck, Person, utcnow
-from app.networks import NETWORKS
+from app.networks import CONNECTORS
 
 
-def refresh_cross_check(user_id: int) -> CrossCheck:
-    """Recompute and store the cross-network check of ``user_id`` from current snapshots."""
+def refresh_matches(user_id: int) -> CrossCheck:
+    """Recompute and store the cross-network matches of ``user_id`` from current snapshots."""
     people: dict[str, list[Member]] = {}
     connections = db.session.scalars(
         select(Connection).where(
@@ -43,7 +47,7 @@ def refresh_cross_check(user_id: int) -> CrossCheck:
             )
             for row in rows
         ]
-    labels = {key: info.label for key, info in NETWORKS.items()}
+    labels = {key: info.label for key, info in CONNECTORS.items()}
     results = summarise(find_matches(people), labels) if len(people) >= 2 else {}
     results["networks"] = sorted(people)
     check = db.session.get(CrossCheck, user_id) or CrossCheck(user_id=user_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.analysis.crossnet import (
+from app.analysis.matching import (
     Member,
     find_matches,
     handle_key,

@@ -27,8 +27,8 @@ from app.analysis.graph import analyse_graphs
 from app.analysis.growth import growth_between
 from app.analysis.sentiment import analyse_sentiment, get_engine
 from app.analysis.timeline import analyse_timeline
-from app.crosscheck import refresh_cross_check
 from app.extensions import db
+from app.logs import log_context
 from app.models import (
     Connection,
     ConnectionStatus,
@@ -41,9 +41,10 @@ from app.models import (
     User,
     utcnow,
 )
-from app.networks import NETWORKS
+from app.networks import CONNECTORS
 from app.networks.base import AccountData, ArchiveError, AuthExpired, NetworkError
-from app.sources import PRODUCERS
+from app.sync.matches import refresh_matches
+from app.sync.producers import PRODUCERS
 
 log = logging.getLogger(__name__)
 
@@ -114,10 +115,16 @@ def run_sync(run_id: int) -> None:
     run = db.session.get(SyncRun, run_id)
     if run is None or run.status not in {SyncStatus.QUEUED, SyncStatus.PAUSED}:
         return
+    with log_context(run=run_id, network=run.connection.network):
+        _run(run)
+
+
+def _run(run: SyncRun) -> None:
     connection = run.connection
     run.status = SyncStatus.RUNNING
     run.started_at = run.updated_at = utcnow()
     db.session.commit()
+    log.info("sync started (%s)", run.kind)
     progress = RunProgress(run)
     started = time.monotonic()
     try:
@@ -133,23 +140,26 @@ def run_sync(run_id: int) -> None:
         )
     except AuthExpired as error:
         db.session.rollback()
+        log.warning("the network refused the stored sign-in: %s", error)
         connection.status = ConnectionStatus.RECONNECT
         fail(run, str(error) or "The network refused the stored token: reconnect it.")
-    except (NetworkError, ArchiveError, SyncRefused) as error:
+    except ArchiveError as error:
         db.session.rollback()
+        log.warning("archive refused: %s", error)
+        fail(run, str(error))
+    except (NetworkError, SyncRefused) as error:
+        db.session.rollback()
+        log.warning("sync failed: %s", error)
         fail(run, str(error))
     except Exception:
-        log.exception("sync run %s failed", run_id)
+        log.exception("sync failed with an unexpected error")
         db.session.rollback()
         fail(run, "An unexpected error stopped this sync. Your earlier data is unchanged.")
     finally:
         if run.params.get("path") and not run.params.get("keep_file"):
             remove_upload(run.params["path"])
     log.info(
-        "sync run %s (%s %s) %s: %s requests, %.1f s",
-        run_id,
-        connection.network,
-        run.kind,
+        "sync ended %s: %s requests, %.1f s",
         run.status,
         run.requests,
         time.monotonic() - started,
@@ -343,7 +353,7 @@ def store_snapshot(
         )
     )
     previous = connection.current_snapshot
-    info = NETWORKS[connection.network]
+    info = CONNECTORS[connection.network]
     snapshot = Snapshot(
         connection_id=connection.id,
         sync_run_id=run.id,
@@ -411,7 +421,7 @@ def store_snapshot(
     run.paused_until = None
     db.session.commit()
     prune_old_snapshots(connection.id, keep=snapshot.id)
-    refresh_cross_check(connection.user_id)
+    refresh_matches(connection.user_id)
     return snapshot
 
 
@@ -431,6 +441,7 @@ def bulk_insert(model: type[Any], rows: list[dict[str, Any]]) -> None:
     json_columns = {column.name for column in columns if isinstance(column.type, JSON)}
     names = ", ".join(f'"{column.name}"' for column in columns)
     raw = connection.connection.driver_connection
+    assert raw is not None
     with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
         for row in rows:
             copy.write_row(
@@ -463,4 +474,4 @@ def disconnect(connection: Connection) -> None:
     db.session.flush()
     db.session.delete(connection)
     db.session.commit()
-    refresh_cross_check(user_id)
+    refresh_matches(user_id)

@@ -7,12 +7,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.demo.data import DEMO_NOW, DEMO_PREVIOUS_AGE
 from app.extensions import db
 from app.models import Connection, SyncRun, SyncStatus, User
-from app.networks import NETWORKS
-from app.networks.base import Source
-from app.sources import DEMO_NOW, DEMO_PREVIOUS_AGE
-from app.sync import disconnect, run_sync
+from app.networks import CONNECTORS
+from app.networks.base import Origin
+from app.sync.service import disconnect, run_sync
 
 
 def create_demo_user(
@@ -34,15 +34,15 @@ def create_demo_user(
     user.set_password(password)
     db.session.commit()
 
-    for network in NETWORKS:
+    for network in CONNECTORS:
         existing = db.session.scalar(
             select(Connection).where(Connection.user_id == user.id, Connection.network == network)
         )
         if existing is not None:
-            if existing.source != Source.DEMO:
+            if existing.source != Origin.DEMO:
                 continue
             disconnect(existing)
-        connection = Connection(user_id=user.id, network=network, source=Source.DEMO)
+        connection = Connection(user_id=user.id, network=network, source=Origin.DEMO)
         db.session.add(connection)
         db.session.commit()
         for previous in (True, False):

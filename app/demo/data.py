@@ -1,29 +1,14 @@
-"""Producers: what turns a queued run into records, per kind of run.
-
-Each producer takes the connection, the run (with its ``params``) and a progress reporter,
-and returns an :class:`~app.networks.base.AccountData`. Live producers are added per network
-as their connectors land; until then a live sync says it is not available.
-"""
+"""The demo accounts: one per network, sized like a real personal account there, with some
+people who recur across networks (what the cross-network check looks for)."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from app.live import LIVE as OPEN_LIVE
-from app.live_closed import CLOSED_LIVE
-from app.models import Connection, SyncRun
-from app.networks import NETWORKS
-from app.networks.base import AccountData, NetworkError, Progress
-from app.networks.importers import import_archive
-from app.synthetic import evolve, make_account
-
-Producer = Callable[[Connection, SyncRun, Progress], AccountData]
-
-#: Live producer per network: the open networks' (:mod:`app.live`) and X, Facebook and
-#: LinkedIn's (:mod:`app.live_closed`, which builds on :mod:`app.live`).
-LIVE: dict[str, Producer] = {**OPEN_LIVE, **CLOSED_LIVE}
+from app.demo.synthetic import evolve, make_account
+from app.networks import CONNECTORS
+from app.networks.base import AccountData
 
 SHARED_FIRST = (
     "ada",
@@ -131,40 +116,8 @@ def share_identities(network: str, data: AccountData, seed: int) -> None:
             person.url = f"https://{DEMO_MASTODON_SERVER}/@{handle}"
         else:
             person.handle = handle
-            person.url = NETWORKS[network].profile_url.format(
+            person.url = CONNECTORS[network].profile_url.format(
                 handle=handle, url=f"https://example.invalid/{handle}"
             )
         if network == "github":
             person.links = (f"https://{DEMO_MASTODON_SERVER}/@{handle}",)
-
-
-def produce_demo(connection: Connection, run: SyncRun, progress: Progress) -> AccountData:
-    """Synthetic data for ``manage.py demo`` (``params``: ``followers``, ``previous``)."""
-    progress.stage("generating demo data")
-    return demo_data(
-        connection.network,
-        followers=run.params.get("followers"),
-        previous=bool(run.params.get("previous")),
-    )
-
-
-def produce_import(connection: Connection, run: SyncRun, progress: Progress) -> AccountData:
-    """Read the uploaded archive at ``params["path"]`` with the network's importer."""
-    return import_archive(connection.network, run.params["path"], progress)
-
-
-def produce_live(connection: Connection, run: SyncRun, progress: Progress) -> AccountData:
-    """Read the network's API with its producer in :data:`LIVE`."""
-    fetch = LIVE.get(connection.network)
-    if fetch is None:
-        label = NETWORKS[connection.network].label
-        raise NetworkError(f"Live sync of {label} is not available in this version yet.")
-    return fetch(connection, run, progress)
-
-
-PRODUCERS: dict[str, Producer] = {
-    "demo": produce_demo,
-    "import": produce_import,
-    "live": produce_live,
-    "public": produce_live,
-}
