@@ -125,7 +125,7 @@ def produce_github(connection: Connection, run: SyncRun, progress: Progress) -> 
         progress=progress,
         headers=GITHUB_HEADERS,
     ) as client:
-        return fetch_github(token, max_people=config["GRAPH_MAX_PEOPLE"], client=client)
+        return fetch_github(client, max_people=config["GRAPH_MAX_PEOPLE"])
 
 
 def produce_mastodon(connection: Connection, run: SyncRun, progress: Progress) -> AccountData:

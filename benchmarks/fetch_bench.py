@@ -150,7 +150,7 @@ def main() -> None:
             "GitHub",
             FakeGitHub(world, rate_limit=10**9),
             "test-token",
-            lambda client: fetch_github("test-token", max_people=n, client=client),
+            lambda client: fetch_github(client, max_people=n),
             minimum_github(world, n),
         ),
         "mastodon": lambda: run(
