@@ -135,9 +135,7 @@ def produce_mastodon(connection: Connection, run: SyncRun, progress: Progress) -
     with api_client(
         instance, service=urlsplit(instance).netloc, token=token, progress=progress
     ) as client:
-        return fetch_mastodon(
-            instance, token, max_people=current_app.config["GRAPH_MAX_PEOPLE"], client=client
-        )
+        return fetch_mastodon(client, max_people=current_app.config["GRAPH_MAX_PEOPLE"])
 
 
 def produce_bluesky(connection: Connection, run: SyncRun, progress: Progress) -> AccountData:

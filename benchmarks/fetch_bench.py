@@ -157,9 +157,7 @@ def main() -> None:
             "Mastodon",
             FakeMastodon(world, rate_limit=10**9),
             "test-token",
-            lambda client: fetch_mastodon(
-                client.base_url, "test-token", max_people=n, max_posts=10**6, client=client
-            ),
+            lambda client: fetch_mastodon(client, max_people=n, max_posts=10**6),
             minimum_mastodon(world, n),
         ),
         "bluesky": lambda: run(
