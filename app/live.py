@@ -143,7 +143,7 @@ def produce_bluesky(connection: Connection, run: SyncRun, progress: Progress) ->
     config = current_app.config
     actor = connection.external_id or connection.handle or ""
     with api_client(config["BLUESKY_APPVIEW_URL"], service="Bluesky", progress=progress) as client:
-        return fetch_bluesky(actor, max_people=config["GRAPH_MAX_PEOPLE"], client=client)
+        return fetch_bluesky(client, actor, max_people=config["GRAPH_MAX_PEOPLE"])
 
 
 #: Live producer per open network (:data:`app.sources.LIVE` adds X, Facebook and LinkedIn).

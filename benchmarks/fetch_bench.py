@@ -165,7 +165,7 @@ def main() -> None:
             FakeBluesky(world, rate_limit=10**9),
             None,
             lambda client: fetch_bluesky(
-                "owner.bsky.social", max_people=n, max_posts=10**6, client=client
+                client, "owner.bsky.social", max_people=n, max_posts=10**6
             ),
             minimum_bluesky(world, n),
         ),
