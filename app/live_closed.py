@@ -413,7 +413,7 @@ def produce_facebook(connection: Connection, run: SyncRun, progress: Progress) -
     with api_client(
         config["FACEBOOK_GRAPH_URL"], service="Facebook", token=token, progress=progress
     ) as api:
-        return fetch_facebook(token, graph_url=config["FACEBOOK_GRAPH_URL"], client=api)
+        return fetch_facebook(api)
 
 
 def produce_linkedin(connection: Connection, run: SyncRun, progress: Progress) -> AccountData:
