@@ -423,7 +423,7 @@ def produce_linkedin(connection: Connection, run: SyncRun, progress: Progress) -
         raise AuthExpired("The saved LinkedIn sign-in can no longer be used; please reconnect.")
     url = current_app.config["LINKEDIN_USERINFO_URL"]
     with api_client(_origin(url), service="LinkedIn", token=token, progress=progress) as api:
-        return fetch_linkedin(token, userinfo_url=url, client=api)
+        return fetch_linkedin(api, userinfo_url=url)
 
 
 #: Live producer per network (merged into :data:`app.sources.LIVE`).
