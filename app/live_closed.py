@@ -392,11 +392,10 @@ def produce_x(connection: Connection, run: SyncRun, progress: Progress) -> Accou
     )
     with api:
         return fetch_x(
-            tokens.current(),
+            api,
             max_reads=budget,
             include_graph_edges=bool(options.get("include_graph_edges")),
             max_people=int(config["GRAPH_MAX_PEOPLE"]),
-            client=api,
         )
 
 
