@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from authlib.integrations.flask_client import OAuth
-from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -32,7 +31,7 @@ class Base(DeclarativeBase):
 
 def client_address() -> str:
     """The client's IP address for rate limiting (``ProxyFix`` makes it right on Heroku)."""
-    return get_remote_address() or request.remote_addr or "unknown"
+    return get_remote_address() or "unknown"
 
 
 db = SQLAlchemy(model_class=Base)

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app.networks.base import AccountData
 from app.networks.bluesky.fetcher import fetch_bluesky
 from app.networks.github.fetcher import fetch_github
-from app.networks.http import graph_candidates
+from app.networks.http import ApiClient, graph_candidates
 from app.networks.mastodon.fetcher import fetch_mastodon
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.github import EVENTS_MAX, FakeGitHub
@@ -109,13 +109,15 @@ def minimum_bluesky(world: World, max_people: int) -> int:
 def run(
     name: str,
     server: FakeServer,
-    fetch: Callable[[str], AccountData],
+    token: str | None,
+    fetch: Callable[[ApiClient], AccountData],
     minimum: int,
 ) -> None:
-    with server:
+    """Fetch through a client for ``server`` (named ``name`` in errors) and print the cost."""
+    with server, ApiClient(server.url, token=token, service=name) as client:
         tracemalloc.start()
         started = time.perf_counter()
-        data = fetch(server.url)
+        data = fetch(client)
         elapsed = time.perf_counter() - started
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
@@ -147,20 +149,23 @@ def main() -> None:
         "github": lambda: run(
             "GitHub",
             FakeGitHub(world, rate_limit=10**9),
-            lambda url: fetch_github("test-token", base_url=url, max_people=n),
+            "test-token",
+            lambda client: fetch_github(client, max_people=n),
             minimum_github(world, n),
         ),
         "mastodon": lambda: run(
             "Mastodon",
             FakeMastodon(world, rate_limit=10**9),
-            lambda url: fetch_mastodon(url, "test-token", max_people=n, max_posts=10**6),
+            "test-token",
+            lambda client: fetch_mastodon(client, max_people=n, max_posts=10**6),
             minimum_mastodon(world, n),
         ),
         "bluesky": lambda: run(
             "Bluesky",
             FakeBluesky(world, rate_limit=10**9),
-            lambda url: fetch_bluesky(
-                "owner.bsky.social", base_url=url, max_people=n, max_posts=10**6
+            None,
+            lambda client: fetch_bluesky(
+                client, "owner.bsky.social", max_people=n, max_posts=10**6
             ),
             minimum_bluesky(world, n),
         ),

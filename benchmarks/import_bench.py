@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.networks.base import NullProgress
 from app.networks.x.importer import import_x
-from tests.importers import builders as b
+from tests.networks import archive_builders as b
 
 
 def build(folder: Path, tweets: int, followers: int) -> Path:

@@ -179,7 +179,7 @@ def test_manage_py_test_returns_pytest_exit_code(tmp_path):
 
 
 def test_import_command(app, runner, user, tmp_path):
-    from tests.importers.builders import connections_csv
+    from tests.networks.archive_builders import connections_csv
 
     path = tmp_path / "Connections.csv"
     path.write_text(

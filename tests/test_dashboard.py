@@ -22,7 +22,7 @@ from app.models import Connection, CrossCheck, Person, Snapshot, SyncRun
 from app.networks import CONNECTORS
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, UserFactory
-from tests.importers.builders import connections_csv
+from tests.networks.archive_builders import connections_csv
 
 DEMO_PASSWORD = "demo password 1"
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from app.analysis.results import SentimentMonth, SentimentResult
 from app.networks.base import Post
 
 #: Engine used when the caller does not choose one. Measured by
@@ -154,7 +155,7 @@ def analyse_sentiment(
     posts: Sequence[Post],
     engine: SentimentEngine | str = DEFAULT_ENGINE,
     tz: str = "UTC",
-) -> tuple[dict[str, tuple[str, float]], dict[str, Any]]:
+) -> tuple[dict[str, tuple[str, float]], SentimentResult]:
     """Label every post and summarise the labels.
 
     Posts whose cleaned text is empty (pure reposts, bare links) are labelled neutral with
@@ -198,7 +199,7 @@ def analyse_sentiment(
         scored.append((value, post, text))
 
     n_scored = len(scored)
-    by_month = []
+    by_month: list[SentimentMonth] = []
     for period in sorted(months):
         row = months[period]
         n = row["positive"] + row["neutral"] + row["negative"]
@@ -227,7 +228,7 @@ def analyse_sentiment(
             for value, post, text in chosen[:5]
         ]
 
-    summary: dict[str, Any] = {
+    summary: SentimentResult = {
         "engine": eng.name,
         "threshold": eng.threshold,
         "total": len(posts),

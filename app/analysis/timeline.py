@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.analysis.results import TimelineResult
 from app.networks.base import Post
 
 ENGAGEMENT_FORMULA = "engagement = replies + likes + reposts"
@@ -75,7 +76,7 @@ def _series(
     ]
 
 
-def analyse_timeline(posts: Sequence[Post], tz: str = "UTC") -> dict[str, Any]:
+def analyse_timeline(posts: Sequence[Post], tz: str = "UTC") -> TimelineResult:
     """Count, date and rank the account's posts.
 
     Reposts (``is_repost``) are counted separately and left out of everything "authored":

@@ -20,9 +20,10 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.connect import bp, oauth
+from app.connect import oauth
 from app.connect.accounts import Account, ConnectError, attach
 from app.connect.forms import HandleForm, InstanceForm, chosen_options, options_form
+from app.connect.partials import ConnectBlueprint
 from app.dashboard import service
 from app.dashboard.views import me
 from app.models import Connection, ConnectionStatus
@@ -32,6 +33,8 @@ from app.networks.http import HttpError, client_for
 from app.sync.runner import SyncRefused, start_sync
 
 log = logging.getLogger(__name__)
+
+bp = ConnectBlueprint("connect", __name__, url_prefix="/dashboard")
 
 
 def connector_or_404(network: str) -> Connector:

@@ -214,6 +214,11 @@ class ApiClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def authenticated(self) -> bool:
+        """Whether requests carry an ``Authorization`` header (the client was given a token)."""
+        return bool(self.session.headers.get("Authorization"))
+
     def url(self, path_or_url: str) -> str:
         """Return the absolute URL for ``path_or_url``, refusing other origins.
 

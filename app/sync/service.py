@@ -18,13 +18,14 @@ import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
 from sqlalchemy import JSON, delete, insert, select, update
 
 from app.analysis.graph import analyse_graphs
 from app.analysis.growth import growth_between
+from app.analysis.results import GraphMeta, SnapshotResults
 from app.analysis.sentiment import analyse_sentiment, get_engine
 from app.analysis.timeline import analyse_timeline
 from app.extensions import db
@@ -320,6 +321,41 @@ def post_rows(
         }
 
 
+def snapshot_results(
+    run: SyncRun,
+    data: AccountData,
+    analysed: dict[str, Any],
+    growth: dict[str, Any] | None,
+    notes: Iterable[str],
+    seconds: float,
+) -> SnapshotResults:
+    """What the snapshot stores for its pages: profile, analyses, graph coverage, growth and
+    the notes on what this source could not provide."""
+    graphs = analysed["graphs"]
+    meta_keys = ("available", "total", "covered", "fetched", "communities")
+    return {
+        "source": run.kind,
+        "profile": {
+            "handle": data.owner.handle,
+            "name": data.owner.name,
+            "followers_count": data.owner.followers_count,
+            "following_count": data.owner.following_count,
+            "posts_count": data.owner.posts_count,
+        },
+        "timeline": analysed["timeline"],
+        "sentiment": analysed["sentiment"],
+        "graph_meta": {
+            section: cast(GraphMeta, {key: graphs[section][key] for key in meta_keys})
+            for section in ("followers", "friends")
+        },
+        "growth": growth,
+        "notes": list(notes),
+        "missing_parts": list(data.missing_parts),
+        "requests": run.requests,
+        "seconds": round(seconds, 2),
+    }
+
+
 def store_snapshot(
     connection: Connection,
     run: SyncRun,
@@ -331,19 +367,22 @@ def store_snapshot(
 ) -> Snapshot:
     """Analyse ``data`` and store it as the connection's new current snapshot.
 
+    Three stages: analyse and write the (incomplete) snapshot row, write its people, follows
+    and posts in batches, then make it current in one short transaction.
+
     :param created_at: the snapshot's date (the demo backdates its first snapshot).
     """
     config = current_app.config
     user = db.session.get(User, connection.user_id)
     assert user is not None
     progress.stage("analysing")
-    results = analyse(
+    analysed = analyse(
         data,
         timezone=user.timezone,
         engine=config["SENTIMENT_ENGINE"],
         max_people=config["GRAPH_MAX_PEOPLE"],
     )
-    graphs = results["graphs"]
+    graphs = analysed["graphs"]
     handles_now = {pid: p.handle for pid, p in data.people.items()}
 
     # Leftovers of runs that died half-way are dropped before building a new snapshot.
@@ -353,7 +392,8 @@ def store_snapshot(
         )
     )
     previous = connection.current_snapshot
-    info = CONNECTORS[connection.network]
+    notes = [*CONNECTORS[connection.network].notes, *data.notes]
+    growth = growth_result(previous, data, handles_now)
     snapshot = Snapshot(
         connection_id=connection.id,
         sync_run_id=run.id,
@@ -364,40 +404,27 @@ def store_snapshot(
         friends_count=None if data.friends is None else graphs["friends"]["total"],
         posts_count=len({post.external_id for post in data.posts}),
         mutuals_count=graphs["mutuals"],
-        results={
-            "source": run.kind,
-            "profile": {
-                "handle": data.owner.handle,
-                "name": data.owner.name,
-                "followers_count": data.owner.followers_count,
-                "following_count": data.owner.following_count,
-                "posts_count": data.owner.posts_count,
-            },
-            "timeline": results["timeline"],
-            "sentiment": results["sentiment"],
-            "graph_meta": {
-                section: {
-                    key: graphs[section][key]
-                    for key in ("available", "total", "covered", "fetched", "communities")
-                }
-                for section in ("followers", "friends")
-            },
-            "growth": growth_result(previous, data, handles_now),
-            "notes": [*info.notes, *data.notes],
-            "missing_parts": list(data.missing_parts),
-            "requests": run.requests,
-            "seconds": round(seconds, 2),
-        },
+        results=dict(snapshot_results(run, data, analysed, growth, notes, seconds)),
         followers_graph=graphs["followers"]["graph"],
         friends_graph=graphs["friends"]["graph"],
     )
     db.session.add(snapshot)
     db.session.commit()
+    write_rows(snapshot, data, analysed, progress)
+    make_current(connection, run, snapshot, data)
+    prune_old_snapshots(connection.id, keep=snapshot.id)
+    refresh_matches(connection.user_id)
+    return snapshot
 
+
+def write_rows(
+    snapshot: Snapshot, data: AccountData, analysed: dict[str, Any], progress: RunProgress
+) -> None:
+    """Write the snapshot's people, follows and posts in batches, one commit per table."""
     steps = (
-        (Person, person_rows(snapshot.id, data, graphs)),
+        (Person, person_rows(snapshot.id, data, analysed["graphs"])),
         (Follow, follow_rows(snapshot.id, data)),
-        (Post, post_rows(snapshot.id, data, results["sentiment_per_post"])),
+        (Post, post_rows(snapshot.id, data, analysed["sentiment_per_post"])),
     )
     progress.stage("saving", total=None)
     for model, rows in steps:
@@ -406,7 +433,11 @@ def store_snapshot(
             progress.advance(len(chunk))
         db.session.commit()
 
-    # The switch: one short transaction makes the new snapshot the visible one.
+
+def make_current(
+    connection: Connection, run: SyncRun, snapshot: Snapshot, data: AccountData
+) -> None:
+    """The switch: one short transaction makes the new snapshot the visible one."""
     snapshot.complete = True
     connection.current_snapshot_id = snapshot.id
     connection.last_synced_at = snapshot.created_at
@@ -420,9 +451,6 @@ def store_snapshot(
     run.finished_at = utcnow()
     run.paused_until = None
     db.session.commit()
-    prune_old_snapshots(connection.id, keep=snapshot.id)
-    refresh_matches(connection.user_id)
-    return snapshot
 
 
 def bulk_insert(model: type[Any], rows: list[dict[str, Any]]) -> None:

@@ -379,7 +379,7 @@ LINKEDIN_MATCHES = {"andrew", "bob"}
 
 def linkedin_zip(path: Path) -> Path:
     """A LinkedIn export: Connections.csv (with its note lines), Shares.csv, Profile.csv."""
-    from tests.importers.builders import PROFILE_CSV, connections_csv, shares_csv, write_zip
+    from tests.networks.archive_builders import PROFILE_CSV, connections_csv, shares_csv, write_zip
 
     shares = [
         (
@@ -412,7 +412,7 @@ def x_zip(path: Path) -> Path:
     """An X archive (another network's archive, for the LinkedIn import to refuse)."""
     from datetime import UTC, datetime
 
-    from tests.importers.builders import tweet, write_zip, x_files
+    from tests.networks.archive_builders import tweet, write_zip, x_files
 
     when = datetime(2025, 6, 1, 12, tzinfo=UTC)
     files = x_files(tweets=[tweet("1", "hello", when)], followers=["11", "12"], following=["13"])

@@ -29,6 +29,7 @@ import secrets
 from typing import Any
 from urllib.parse import urlencode
 
+from tests.fakes.oauth import ConsentStep, page
 from tests.fakes.server import FakeServer, Request, Response
 from tests.fakes.world import Account, World, WorldPost
 
@@ -77,12 +78,21 @@ RATE_MESSAGES = {
 }
 
 
-class FakeFacebook(FakeServer):
+class FakeFacebook(ConsentStep, FakeServer):
     """Fake ``graph.facebook.com`` + ``www.facebook.com/dialog/oauth``.
 
     :param world: the owner is the logged-in person; ids are app-scoped user ids.
     :param oauth_clients: ``{app_id: app_secret}`` (default ``{"fb-app": "fb-secret"}``).
     """
+
+    bad_client = page(400, b"Invalid App ID")
+    denial = {
+        "error": "access_denied",
+        "error_code": "200",
+        "error_description": "Permissions error",
+        "error_reason": "user_denied",
+    }
+    fragment = "_=_"
 
     def __init__(
         self,
@@ -173,7 +183,7 @@ class FakeFacebook(FakeServer):
             return Response(404, graph_error("Unknown path components", 2500))
         path = match.group(1)
         if path == "dialog/oauth":
-            return self._dialog(request)
+            return self.consent(request)
         if path == "oauth/access_token":
             return self._access_token(request)
         token = request.arg("access_token") or request.bearer
@@ -273,29 +283,6 @@ class FakeFacebook(FakeServer):
         return Response(200, body)
 
     # -- Facebook Login ---------------------------------------------------------------
-
-    def _dialog(self, request: Request) -> Response:
-        client_id = request.arg("client_id")
-        redirect_uri = request.arg("redirect_uri")
-        state = request.arg("state")
-        if client_id not in self.oauth_clients or not redirect_uri:
-            return Response(400, raw=b"Invalid App ID", headers={"Content-Type": "text/html"})
-        if self.deny_consent:
-            query = {
-                "error": "access_denied",
-                "error_code": "200",
-                "error_description": "Permissions error",
-                "error_reason": "user_denied",
-            }
-        else:
-            code = secrets.token_urlsafe(24)
-            self.codes[code] = (client_id, redirect_uri)
-            query = {"code": code}
-        if state is not None:
-            query["state"] = state
-        separator = "&" if "?" in redirect_uri else "?"
-        location = f"{redirect_uri}{separator}{urlencode(query)}#_=_"
-        return Response(302, raw=b"", headers={"Location": location, "Content-Type": "text/html"})
 
     def _access_token(self, request: Request) -> Response:
         args = {k: v[0] for k, v in request.query.items()}

@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from tests.fakes.oauth import ConsentStep, page
 from tests.fakes.server import FakeServer, Request, Response, link_header
 from tests.fakes.world import WORLD_NOW, Account, World, WorldPost
 
@@ -116,7 +117,7 @@ def github_event(post: WorldPost, owner: Account) -> dict[str, Any]:
     }
 
 
-class FakeGitHub(FakeServer):
+class FakeGitHub(ConsentStep, FakeServer):
     """Fake ``api.github.com`` + ``github.com/login/oauth``.
 
     :param world: graph and posts; account ids are GitHub user ids, handles are logins.
@@ -126,6 +127,14 @@ class FakeGitHub(FakeServer):
     Knobs beyond :class:`~tests.fakes.server.FakeServer`'s: :attr:`deny_consent`,
     :attr:`tokens` (clear it to revoke every token).
     """
+
+    bad_client = page(404, b"Not Found", "text/plain")
+    denial = {
+        "error": "access_denied",
+        "error_description": "The user has denied your application access.",
+        "error_uri": f"{DOCS}/apps/troubleshooting",
+    }
+    new_code = staticmethod(lambda: secrets.token_hex(10))
 
     rate_limit_status = 403
 
@@ -215,7 +224,7 @@ class FakeGitHub(FakeServer):
     def route(self, request: Request) -> Response:
         path = request.path
         if path == "/login/oauth/authorize":
-            return self._authorize(request)
+            return self.consent(request)
         if path == "/login/oauth/access_token" and request.method == "POST":
             return self._access_token(request)
         if request.bearer is not None and not self.owner_token(request):
@@ -273,28 +282,6 @@ class FakeGitHub(FakeServer):
         return Response(200, chunk, headers)
 
     # -- OAuth web flow -------------------------------------------------------------
-
-    def _authorize(self, request: Request) -> Response:
-        client_id = request.arg("client_id")
-        redirect_uri = request.arg("redirect_uri")
-        state = request.arg("state")
-        if client_id not in self.oauth_clients or not redirect_uri:
-            return Response(404, raw=b"Not Found", headers={"Content-Type": "text/plain"})
-        if self.deny_consent:
-            query = {
-                "error": "access_denied",
-                "error_description": "The user has denied your application access.",
-                "error_uri": f"{DOCS}/apps/troubleshooting",
-            }
-        else:
-            code = secrets.token_hex(10)
-            self.codes[code] = (client_id, redirect_uri)
-            query = {"code": code}
-        if state is not None:
-            query["state"] = state
-        separator = "&" if "?" in redirect_uri else "?"
-        location = f"{redirect_uri}{separator}{urlencode(query)}"
-        return Response(302, raw=b"", headers={"Location": location, "Content-Type": "text/html"})
 
     def _access_token(self, request: Request) -> Response:
         form = request.form()

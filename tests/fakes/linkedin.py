@@ -26,8 +26,8 @@ import json
 import secrets
 import time
 from typing import Any
-from urllib.parse import urlencode
 
+from tests.fakes.oauth import ConsentStep
 from tests.fakes.server import FakeServer, Request, Response
 from tests.fakes.world import World
 
@@ -45,11 +45,17 @@ def hs256_jwt(claims: dict[str, Any], secret: str) -> str:
     return f"{header}.{body}.{_b64(signature)}"
 
 
-class FakeLinkedIn(FakeServer):
+class FakeLinkedIn(ConsentStep, FakeServer):
     """Fake ``www.linkedin.com/oauth/v2`` + ``api.linkedin.com/v2/userinfo``.
 
     :param oauth_clients: ``{client_id: client_secret}`` (default ``{"li-client": "li-secret"}``).
     """
+
+    denial = {
+        "error": "user_cancelled_authorize",
+        "error_description": "The user cancelled the authorization",
+    }
+    new_code = staticmethod(lambda: secrets.token_urlsafe(32))
 
     def __init__(
         self,
@@ -100,7 +106,7 @@ class FakeLinkedIn(FakeServer):
     def route(self, request: Request) -> Response:
         path = request.path
         if path == "/oauth/v2/authorization":
-            return self._authorize(request)
+            return self.consent(request)
         if path == "/oauth/v2/accessToken" and request.method == "POST":
             return self._access_token(request)
         if path == "/oauth/.well-known/openid-configuration":
@@ -173,27 +179,6 @@ class FakeLinkedIn(FakeServer):
                 "status": 404,
             },
         )
-
-    def _authorize(self, request: Request) -> Response:
-        client_id = request.arg("client_id")
-        redirect_uri = request.arg("redirect_uri")
-        state = request.arg("state")
-        if client_id not in self.oauth_clients or not redirect_uri:
-            return Response(400, raw=b"invalid client_id", headers={"Content-Type": "text/html"})
-        if self.deny_consent:
-            query = {
-                "error": "user_cancelled_authorize",
-                "error_description": "The user cancelled the authorization",
-            }
-        else:
-            code = secrets.token_urlsafe(32)
-            self.codes[code] = (client_id, redirect_uri)
-            query = {"code": code}
-        if state is not None:
-            query["state"] = state
-        separator = "&" if "?" in redirect_uri else "?"
-        location = f"{redirect_uri}{separator}{urlencode(query)}"
-        return Response(302, raw=b"", headers={"Location": location, "Content-Type": "text/html"})
 
     def _access_token(self, request: Request) -> Response:
         form = request.form()

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from tests.fakes.oauth import back_to_app, page
 from tests.fakes.server import FakeServer, Request, Response, link_header
 from tests.fakes.world import Account, World, WorldPost
 
@@ -315,11 +316,7 @@ class FakeMastodon(FakeServer):
         redirect_uri = request.arg("redirect_uri") or ""
         app = self.apps.get(client_id)
         if app is None or redirect_uri not in app["redirect_uris"]:
-            return Response(
-                400,
-                raw=b"The redirect uri included is not valid.",
-                headers={"Content-Type": "text/plain"},
-            )
+            return page(400, b"The redirect uri included is not valid.", "text/plain")
         query: dict[str, str] = {}
         if self.deny_consent:
             query = {
@@ -330,22 +327,14 @@ class FakeMastodon(FakeServer):
         else:
             challenge = request.arg("code_challenge")
             if challenge and request.arg("code_challenge_method", "plain") != "S256":
-                return Response(
-                    400,
-                    raw=b"Unsupported code challenge method",
-                    headers={"Content-Type": "text/plain"},
-                )
+                return page(400, b"Unsupported code challenge method", "text/plain")
             code = secrets.token_urlsafe(16)
             self.codes[code] = (client_id, redirect_uri, challenge, request.arg("scope") or "read")
             query = {"code": code}
         state = request.arg("state")
         if state is not None:
             query["state"] = state
-        return Response(
-            302,
-            raw=b"",
-            headers={"Location": f"{redirect_uri}?{urlencode(query)}", "Content-Type": "text/html"},
-        )
+        return back_to_app(redirect_uri, query)
 
     def _token(self, request: Request) -> Response:
         form = request.form()

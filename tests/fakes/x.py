@@ -41,8 +41,8 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
+from tests.fakes.oauth import back_to_app, page
 from tests.fakes.server import FakeServer, Request, Response
 from tests.fakes.world import Account, World, WorldPost
 
@@ -481,11 +481,7 @@ class FakeX(FakeServer):
             or method not in ("S256", "plain")
             or not state
         ):
-            return Response(
-                400,
-                raw=b"Something went wrong. You weren't able to give access to the App.",
-                headers={"Content-Type": "text/html"},
-            )
+            return page(400, b"Something went wrong. You weren't able to give access to the App.")
         if self.deny_consent:
             query = {"error": "access_denied", "state": state}
         else:
@@ -493,9 +489,7 @@ class FakeX(FakeServer):
             scope = request.arg("scope", "") or ""
             self.grants[code] = _Grant(client_id, redirect_uri, scope, challenge, method)
             query = {"state": state, "code": code}
-        separator = "&" if "?" in redirect_uri else "?"
-        location = f"{redirect_uri}{separator}{urlencode(query)}"
-        return Response(302, raw=b"", headers={"Location": location, "Content-Type": "text/html"})
+        return back_to_app(redirect_uri, query)
 
     def _client(self, request: Request, form: dict[str, str]) -> str | Response:
         """Authenticate the client: Basic for confidential clients, form id for public."""

@@ -1,13 +1,17 @@
-"""Fixtures for the live fetchers: fake servers on 127.0.0.1 and a recording Progress."""
+"""Fixtures for the live fetchers: fake servers on 127.0.0.1, clients for them and a
+recording Progress."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
+from app.networks.http import ApiClient
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.github import FakeGitHub
 from tests.fakes.mastodon import FakeMastodon
@@ -77,3 +81,31 @@ def mastodon(world: World) -> Iterator[FakeMastodon]:
 def bluesky(world: World) -> Iterator[FakeBluesky]:
     with FakeBluesky(world) as server:
         yield server
+
+
+#: ``api(base_url, service=None, *, token=None, **options) -> ApiClient``
+MakeClient = Callable[..., ApiClient]
+
+
+@pytest.fixture
+def api() -> Iterator[MakeClient]:
+    """Build an :class:`ApiClient` for a fake server, as the live producers do; every
+    client built is closed when the test ends.
+
+    ``service`` defaults to the URL's host and port (what a Mastodon client is named);
+    ``options`` (``progress``, ``sleep``, ``timeout``, ``max_retries``...) go to the client.
+    """
+    made: list[ApiClient] = []
+
+    def build(
+        base_url: str, service: str | None = None, *, token: str | None = None, **options: Any
+    ) -> ApiClient:
+        client = ApiClient(
+            base_url, token=token, service=service or urlsplit(base_url).netloc, **options
+        )
+        made.append(client)
+        return client
+
+    yield build
+    for client in made:
+        client.close()

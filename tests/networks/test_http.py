@@ -298,3 +298,11 @@ def test_headers_sent(github: FakeGitHub) -> None:
     sent = github.requests[-1].headers
     assert sent["authorization"] == "Bearer test-token"
     assert sent["user-agent"] == "UA/1"
+
+
+def test_authenticated_says_whether_a_token_is_sent() -> None:
+    with ApiClient("http://127.0.0.1:9", token="t") as with_token:
+        assert with_token.authenticated
+    for token in (None, ""):
+        with ApiClient("http://127.0.0.1:9", token=token) as without:
+            assert not without.authenticated

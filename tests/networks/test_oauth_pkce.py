@@ -65,7 +65,7 @@ def test_authorize_url() -> None:
     assert extra.startswith("https://h/a?x=1&") and extra.endswith("&prompt=consent")
 
 
-def test_full_flow_confidential_client(x: FakeX) -> None:
+def test_full_flow_confidential_client(x: FakeX, api) -> None:
     verifier = oauth_pkce.new_verifier()
     code = sign_in(x, verifier)
     tokens = exchange_code(
@@ -79,14 +79,14 @@ def test_full_flow_confidential_client(x: FakeX) -> None:
     )
     assert tokens.refresh_token and tokens.scope == " ".join(SCOPES)
     assert tokens.expires_at == datetime.fromtimestamp(1_800_000_000 + 7200, UTC)
-    assert fetch_x(tokens.access_token, base_url=x.url).owner.handle == "me"
+    assert fetch_x(api(x.url, "X", token=tokens.access_token)).owner.handle == "me"
     # two hours later the access token is refused, and refreshing brings it back
     x.advance(7201)
     with pytest.raises(AuthExpired):
-        fetch_x(tokens.access_token, base_url=x.url)
+        fetch_x(api(x.url, "X", token=tokens.access_token))
     fresh = refresh(f"{x.url}/2/oauth2/token", tokens.refresh_token, "x-client", "x-secret")
     assert fresh.refresh_token not in (None, tokens.refresh_token)  # rotated
-    assert fetch_x(fresh.access_token, base_url=x.url).owner.handle == "me"
+    assert fetch_x(api(x.url, "X", token=fresh.access_token)).owner.handle == "me"
     # the old refresh token was used up
     with pytest.raises(AuthExpired, match="Value passed for the token was invalid"):
         refresh(f"{x.url}/2/oauth2/token", tokens.refresh_token, "x-client", "x-secret")

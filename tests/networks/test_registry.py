@@ -10,7 +10,7 @@ from app.networks import BUILT_IN, CONNECTORS
 from app.networks.base import ArchiveError, Connector, Door, NullProgress
 from app.networks.registry import register
 from app.sync.producers import produce_import
-from tests.importers import builders as b
+from tests.networks import archive_builders as b
 
 
 def test_every_built_in_network_is_registered_in_order() -> None:

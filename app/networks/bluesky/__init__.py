@@ -74,11 +74,8 @@ class Bluesky(Connector):
         return person_from_profile(profile)
 
     def fetch(self, client: ApiClient, login: Login, config: Mapping[str, Any]) -> AccountData:
-        return fetch_bluesky(
-            login.external_id or login.handle or "",
-            max_people=int(config["GRAPH_MAX_PEOPLE"]),
-            client=client,
-        )
+        actor = login.external_id or login.handle or ""
+        return fetch_bluesky(client, actor, max_people=int(config["GRAPH_MAX_PEOPLE"]))
 
     def import_archive(self, path: str, progress: Progress) -> AccountData:
         return import_bluesky(path, progress)

@@ -19,12 +19,10 @@ cursor too many costs one empty page per list.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from app.networks.base import AccountData, Follow, NotAvailable, Person, Post, Progress
+from app.networks.base import AccountData, Follow, NotAvailable, Person, Post
 from app.networks.http import ApiClient, HttpError, graph_candidates, optional_part
 
 BLUESKY_APPVIEW_URL = "https://public.api.bsky.app"
@@ -85,107 +83,121 @@ def post_from_feed_item(item: dict[str, Any]) -> Post:
 
 
 def fetch_bluesky(
+    client: ApiClient,
     handle: str,
     *,
-    base_url: str = BLUESKY_APPVIEW_URL,
     max_people: int = 2000,
     max_posts: int = 2000,
-    progress: Progress | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-    timeout: tuple[float, float] = (5, 30),
-    max_retries: int = 3,
-    client: ApiClient | None = None,
 ) -> AccountData:
     """Read a Bluesky account's public profile, followers, friends, their follow links
     and author feed.
 
+    :param client: an :class:`ApiClient` for ``BLUESKY_APPVIEW_URL`` (service name
+        "Bluesky", no token); it is left open for its owner.
     :param handle: ``alice.bsky.social``, a domain handle, or a DID (a leading ``@`` is
         ignored).
-    :param base_url: ``BLUESKY_APPVIEW_URL``.
     :param max_people: how many people's follow lists to read (``GRAPH_MAX_PEOPLE``).
     :param max_posts: stop reading the feed after about this many items.
     :raises NotAvailable: no such handle.
     :raises NetworkError: the AppView could not be read.
     """
-    api = client or ApiClient(
-        base_url,
-        timeout=timeout,
-        max_retries=max_retries,
-        progress=progress,
-        sleep=sleep,
-        service="Bluesky",
-    )
-    report = api.progress
-    actor = handle.strip().lstrip("@")
-    try:
+    return _BlueskySync(client, max_people, max_posts).run(handle.strip().lstrip("@"))
+
+
+class _BlueskySync:
+    """One sync: the stages in order, sharing the people met so far."""
+
+    def __init__(self, api: ApiClient, max_people: int, max_posts: int) -> None:
+        self.api = api
+        self.report = api.progress
+        self.max_people = max_people
+        self.max_posts = max_posts
+        self.people: dict[str, Person] = {}
+
+    def run(self, actor: str) -> AccountData:
         try:
-            profile = api.get_json("/xrpc/app.bsky.actor.getProfile", {"actor": actor})
+            profile = self.api.get_json("/xrpc/app.bsky.actor.getProfile", {"actor": actor})
         except HttpError as exc:
             if exc.status == 400:
                 raise NotAvailable(f"Bluesky has no account called {actor}.") from None
             raise
         owner = person_from_profile(profile)
         data = AccountData(owner=owner)
-        people: dict[str, Person] = {}
+        self.report.stage("followers", owner.followers_count)
+        data.followers = self._list("getFollowers", owner.external_id, "followers", collect=True)
+        self.report.stage("friends", owner.following_count)
+        data.friends = self._list("getFollows", owner.external_id, "follows", collect=True)
+        self.people.pop(owner.external_id, None)
+        self._profiles()
+        data.people = self.people
+        self._follows(data)
+        self._posts(data)
+        return data
 
-        def read_list(method: str, did: str, field: str, *, collect: bool) -> list[str]:
-            ids: list[str] = []
-            for page in api.iter_cursor_pages(
-                f"/xrpc/app.bsky.graph.{method}",
-                {"actor": did, "limit": PAGE_LIMIT},
-                items_field=field,
-            ):
-                for entry in page.get(field) or []:
-                    if collect and entry["did"] not in people:
-                        people[entry["did"]] = person_from_profile(entry)
-                    ids.append(entry["did"])
-                if collect:
-                    report.advance(len(page.get(field) or []))
-            return ids
+    def _list(self, method: str, did: str, field: str, *, collect: bool) -> list[str]:
+        """DIDs in one follow list.
 
-        report.stage("followers", owner.followers_count)
-        data.followers = read_list("getFollowers", owner.external_id, "followers", collect=True)
-        report.stage("friends", owner.following_count)
-        data.friends = read_list("getFollows", owner.external_id, "follows", collect=True)
-        people.pop(owner.external_id, None)
+        :param collect: add the accounts met to ``people`` (the owner's own lists).
+        """
+        ids: list[str] = []
+        for page in self.api.iter_cursor_pages(
+            f"/xrpc/app.bsky.graph.{method}",
+            {"actor": did, "limit": PAGE_LIMIT},
+            items_field=field,
+        ):
+            for entry in page.get(field) or []:
+                if collect and entry["did"] not in self.people:
+                    self.people[entry["did"]] = person_from_profile(entry)
+                ids.append(entry["did"])
+            if collect:
+                self.report.advance(len(page.get(field) or []))
+        return ids
 
-        report.stage("profiles", len(people))
+    def _profiles(self) -> None:
+        """Replace each list entry by the detailed profile, which carries the counts."""
+        people = self.people
+        self.report.stage("profiles", len(people))
         dids = list(people)
         for start in range(0, len(dids), PROFILES_PER_CALL):
             batch = dids[start : start + PROFILES_PER_CALL]
-            found = api.get_json(
+            found = self.api.get_json(
                 "/xrpc/app.bsky.actor.getProfiles", [("actors", did) for did in batch]
             )
             for detailed in found.get("profiles") or []:
                 if detailed["did"] in people:
                     people[detailed["did"]] = person_from_profile(detailed)
-            report.advance(len(batch))
-        data.people = people
+            self.report.advance(len(batch))
 
-        circle = set(people) | {owner.external_id}
-        chosen = graph_candidates(data.followers, data.friends, max_people)
-        report.stage("follows", len(chosen))
+    def _follows(self, data: AccountData) -> None:
+        """Read the follow lists of the chosen people; keep the links inside the circle."""
+        people = self.people
+        circle = set(people) | {data.owner.external_id}
+        chosen = graph_candidates(data.followers, data.friends, self.max_people)
+        self.report.stage("follows", len(chosen))
         for did in chosen:
             if people[did].following_count != 0:
                 try:
-                    targets = read_list("getFollows", did, "follows", collect=False)
+                    targets = self._list("getFollows", did, "follows", collect=False)
                 except (HttpError, NotAvailable):
-                    report.advance()
+                    self.report.advance()
                     continue  # deleted or taken down since the list was read
                 data.follows.update(Follow(did, t) for t in targets if t in circle)
             data.lists_fetched.add(did)
-            report.advance()
+            self.report.advance()
         if len(chosen) < len(people):
             data.notes.append(
                 f"Follow links were read for {len(chosen)} of {len(people)} people "
                 "(the graph limit); links of the others are unknown."
             )
 
-        report.stage("posts", owner.posts_count)
-        max_pages = max(1, -(-max_posts // PAGE_LIMIT))
+    def _posts(self, data: AccountData) -> None:
+        """The owner's author feed, up to about ``max_posts`` items; a refusal is a note."""
+        owner = data.owner
+        self.report.stage("posts", owner.posts_count)
+        max_pages = max(1, -(-self.max_posts // PAGE_LIMIT))
         seen: set[str] = set()
         with optional_part(data, "your posts", "Bluesky"):
-            for page in api.iter_cursor_pages(
+            for page in self.api.iter_cursor_pages(
                 "/xrpc/app.bsky.feed.getAuthorFeed",
                 {"actor": owner.external_id, "limit": PAGE_LIMIT},
                 items_field="feed",
@@ -196,8 +208,4 @@ def fetch_bluesky(
                     if post.external_id not in seen:  # a pinned post can come twice
                         seen.add(post.external_id)
                         data.posts.append(post)
-                report.advance(len(page.get("feed") or []))
-        return data
-    finally:
-        if client is None:
-            api.close()
+                self.report.advance(len(page.get("feed") or []))

@@ -216,11 +216,7 @@ def _import(archive: Archive, progress: Progress) -> AccountData:
             f"{found.undecodable} blocks of the export could not be decoded and were skipped."
         )
 
-    commit = blocks.get(roots[0]) if roots else None
-    if commit is None and blocks:
-        commit = next(iter(blocks.values()))
-    if commit is None:
-        raise ArchiveError(f"{car}: no repository commit found; is this a Bluesky export?")
+    commit = _commit(car, roots, blocks)
     did = str(commit["did"])
 
     owner = Person(external_id=did, handle=did, url=f"https://bsky.app/profile/{did}")
@@ -265,6 +261,19 @@ def _import(archive: Archive, progress: Progress) -> AccountData:
         archive_date=tid_time(commit.get("rev")),
         missing_parts=log.missing,
     )
+
+
+def _commit(car: str, roots: list[bytes], blocks: dict[bytes, dict[str, Any]]) -> dict[str, Any]:
+    """The repository commit: the CAR's root block, else the first commit-like block.
+
+    :raises ArchiveError: the export holds no commit.
+    """
+    commit = blocks.get(roots[0]) if roots else None
+    if commit is None and blocks:
+        commit = next(iter(blocks.values()))
+    if commit is None:
+        raise ArchiveError(f"{car}: no repository commit found; is this a Bluesky export?")
+    return commit
 
 
 def _mst_keys(entries: list[Any], keys: dict[bytes, str]) -> None:

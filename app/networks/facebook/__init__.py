@@ -75,8 +75,7 @@ class Facebook(Connector):
         return person_from_user(client.get_json("me", {"fields": "id,name,link,picture"}))
 
     def fetch(self, client: ApiClient, login: Login, config: Mapping[str, Any]) -> AccountData:
-        token = login.access_token or ""
-        return fetch_facebook(token, graph_url=config["FACEBOOK_GRAPH_URL"], client=client)
+        return fetch_facebook(client)
 
     def import_archive(self, path: str, progress: Progress) -> AccountData:
         return import_facebook(path, progress)

@@ -145,11 +145,8 @@ def post_from_graph(post: dict[str, Any]) -> Post:
 class _Graph:
     """Graph reads through an :class:`ApiClient`, with Graph's error and limit rules."""
 
-    def __init__(
-        self, api: ApiClient, sleep: Callable[[float], None], rate_wait: float, max_waits: int
-    ) -> None:
+    def __init__(self, api: ApiClient, rate_wait: float, max_waits: int) -> None:
         self.api = api
-        self.sleep = sleep
         self.rate_wait = rate_wait
         self.max_waits = max_waits
         self.saturated = False
@@ -157,7 +154,7 @@ class _Graph:
     def _pause(self) -> None:
         until = datetime.fromtimestamp(self.api.clock() + self.rate_wait, UTC)
         self.api.progress.paused(until)
-        self.sleep(self.rate_wait)
+        self.api.sleep(self.rate_wait)
 
     def get(self, path_or_url: str, params: dict[str, Any] | None = None) -> Any:
         waits = 0
@@ -198,59 +195,43 @@ class _Graph:
 
 
 def fetch_facebook(
-    token: str,
+    client: ApiClient,
     *,
-    graph_url: str = FACEBOOK_GRAPH_URL,
     max_posts: int = 1000,
-    progress: Progress | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-    timeout: tuple[float, float] = (5, 30),
-    max_retries: int = 3,
     rate_wait: float = 60.0,
     max_rate_waits: int = 2,
-    client: ApiClient | None = None,
 ) -> AccountData:
     """Read the profile, the friends Graph lists and (when granted) the posts.
 
-    :param token: a (long-lived) Facebook user access token.
-    :param graph_url: ``FACEBOOK_GRAPH_URL`` including the version (a fake in tests).
+    :param client: an :class:`ApiClient` for ``FACEBOOK_GRAPH_URL`` including the version
+        (a fake in tests), carrying a (long-lived) Facebook user access token, service name
+        "Facebook"; its ``sleep`` also waits out Graph's rate limits. It is left open for
+        its owner.
     :param max_posts: stop paging posts after this many.
     :param rate_wait: seconds to wait after a rate-limit error (Graph names no reset time).
+    :param max_rate_waits: rate-limit waits per request before giving up.
     :returns: ``owner.followers_count`` / ``following_count`` are the friend total; the
         ``followers`` / ``friends`` lists hold only the friends Graph lists (or ``None`` when
         the permission was declined); ``notes`` say what is missing.
     :raises AuthExpired: the token expired or was revoked (code 190).
     :raises NetworkError: Graph could not be read, or kept rate-limiting.
     """
-    api = client or ApiClient(
-        graph_url,
-        token=token,
-        timeout=timeout,
-        max_retries=max_retries,
-        progress=progress,
-        sleep=sleep,
-        service="Facebook",
-    )
-    graph = _Graph(api, sleep, rate_wait, max_rate_waits)
-    report = api.progress
-    try:
-        me = graph.get("me", {"fields": "id,name,link,picture"})
-        data = AccountData(owner=person_from_user(me))
-        granted = {
-            p.get("permission")
-            for p in graph.get("me/permissions").get("data") or []
-            if p.get("status") == "granted"
-        }
-        _friends(graph, data, "user_friends" in granted, report)
-        if "user_posts" in granted:
-            _posts(graph, data, max_posts, report)
-        else:
-            data.notes.append(POSTS_NOTE)
-        data.notes.append(NO_EDGES_NOTE)
-        return data
-    finally:
-        if client is None:
-            api.close()
+    graph = _Graph(client, rate_wait, max_rate_waits)
+    report = client.progress
+    me = graph.get("me", {"fields": "id,name,link,picture"})
+    data = AccountData(owner=person_from_user(me))
+    granted = {
+        p.get("permission")
+        for p in graph.get("me/permissions").get("data") or []
+        if p.get("status") == "granted"
+    }
+    _friends(graph, data, "user_friends" in granted, report)
+    if "user_posts" in granted:
+        _posts(graph, data, max_posts, report)
+    else:
+        data.notes.append(POSTS_NOTE)
+    data.notes.append(NO_EDGES_NOTE)
+    return data
 
 
 def _friends(graph: _Graph, data: AccountData, granted: bool, report: Progress) -> None:

@@ -35,6 +35,4 @@ class GitHub(Connector):
         return person_from_user(client.get_json("/user"))
 
     def fetch(self, client: ApiClient, login: Login, config: Mapping[str, Any]) -> AccountData:
-        return fetch_github(
-            login.access_token or "", max_people=int(config["GRAPH_MAX_PEOPLE"]), client=client
-        )
+        return fetch_github(client, max_people=int(config["GRAPH_MAX_PEOPLE"]))

@@ -18,12 +18,10 @@ asked for their list.
 from __future__ import annotations
 
 import contextlib
-import time
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from app.networks.base import AccountData, Follow, NotAvailable, Person, Post, Progress
+from app.networks.base import AccountData, Follow, NotAvailable, Person, Post
 from app.networks.http import ApiClient, graph_candidates, optional_part
 
 GITHUB_API_URL = "https://api.github.com"
@@ -112,106 +110,112 @@ def post_from_event(event: dict[str, Any]) -> Post | None:
 
 
 def fetch_github(
-    token: str,
+    client: ApiClient,
     *,
-    base_url: str = GITHUB_API_URL,
     max_people: int = 2000,
     max_event_pages: int = MAX_EVENT_PAGES,
-    progress: Progress | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-    timeout: tuple[float, float] = (5, 30),
-    max_retries: int = 3,
-    client: ApiClient | None = None,
 ) -> AccountData:
     """Read the token owner's GitHub profile, followers, friends, their follow links and
     public events.
 
-    :param token: the user's OAuth access token.
-    :param base_url: ``GITHUB_API_URL`` (a local fake in tests).
+    :param client: an :class:`ApiClient` for ``GITHUB_API_URL`` (a local fake in tests)
+        carrying the user's OAuth token, service name "GitHub" and GitHub's API headers; it
+        is left open for its owner.
     :param max_people: how many people's following lists to read (``GRAPH_MAX_PEOPLE``);
         mutuals first, then followers, then friends.
-    :param client: a ready :class:`ApiClient` (the other client arguments are then unused).
+    :param max_event_pages: how many pages of public events to read (GitHub serves 3).
     :raises AuthExpired: the token was revoked.
     :raises NetworkError: GitHub could not be read.
     """
-    api = client or ApiClient(
-        base_url,
-        token=token,
-        timeout=timeout,
-        max_retries=max_retries,
-        progress=progress,
-        sleep=sleep,
-        service="GitHub",
-        headers={"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"},
-    )
-    report = api.progress
-    try:
-        me = api.get_json("/user")
+    return _GitHubSync(client, max_people, max_event_pages).run()
+
+
+class _GitHubSync:
+    """One sync: the stages in order, sharing the people met so far."""
+
+    def __init__(self, api: ApiClient, max_people: int, max_event_pages: int) -> None:
+        self.api = api
+        self.report = api.progress
+        self.max_people = max_people
+        self.max_event_pages = max_event_pages
+        self.people: dict[str, Person] = {}
+        self.logins: dict[str, str] = {}  #: login by person id, for the per-person URLs
+
+    def run(self) -> AccountData:
+        me = self.api.get_json("/user")
         data = AccountData(owner=person_from_user(me))
         login = me["login"]
-        people: dict[str, Person] = {}
-        logins: dict[str, str] = {}
+        data.followers = self._list(f"/users/{login}/followers", "followers", me.get("followers"))
+        data.friends = self._list(f"/users/{login}/following", "friends", me.get("following"))
+        self._profiles()
+        data.people = self.people
+        self._follows(data)
+        self._events(data, login)
+        data.notes.append(EVENTS_NOTE)
+        return data
 
-        def read_list(path: str, stage: str, total: int | None) -> list[str]:
-            report.stage(stage, total)
-            ids: list[str] = []
-            for page in api.iter_link_pages(path, {"per_page": PER_PAGE}):
-                for user in page:
-                    person = people.setdefault(str(user["id"]), person_from_user(user))
-                    logins[person.external_id] = user["login"]
-                    ids.append(person.external_id)
-                report.advance(len(page))
-            return ids
+    def _list(self, path: str, stage: str, total: int | None) -> list[str]:
+        """Ids in one of the owner's lists; the people met are kept (simple users)."""
+        self.report.stage(stage, total)
+        ids: list[str] = []
+        for page in self.api.iter_link_pages(path, {"per_page": PER_PAGE}):
+            for user in page:
+                person = self.people.setdefault(str(user["id"]), person_from_user(user))
+                self.logins[person.external_id] = user["login"]
+                ids.append(person.external_id)
+            self.report.advance(len(page))
+        return ids
 
-        data.followers = read_list(f"/users/{login}/followers", "followers", me.get("followers"))
-        data.friends = read_list(f"/users/{login}/following", "friends", me.get("following"))
-
-        report.stage("profiles", len(people))
-        for pid in list(people):
+    def _profiles(self) -> None:
+        """Replace each simple user by the full one, which carries the counts."""
+        self.report.stage("profiles", len(self.people))
+        for pid in list(self.people):
             # deleted or suspended since the list was read: keep the list entry
             with contextlib.suppress(NotAvailable):
-                people[pid] = person_from_user(api.get_json(f"/users/{logins[pid]}"))
-            report.advance()
-        data.people = people
+                self.people[pid] = person_from_user(self.api.get_json(f"/users/{self.logins[pid]}"))
+            self.report.advance()
 
+    def _follows(self, data: AccountData) -> None:
+        """Read the following lists of the chosen people; keep the links inside the circle."""
+        people = self.people
         circle = set(people) | {data.owner.external_id}
-        chosen = graph_candidates(data.followers, data.friends, max_people)
-        report.stage("follows", len(chosen))
+        chosen = graph_candidates(data.followers, data.friends, self.max_people)
+        self.report.stage("follows", len(chosen))
         for pid in chosen:
-            if people[pid].following_count == 0:
+            if people[pid].following_count == 0 or self._following(pid, circle, data):
                 data.lists_fetched.add(pid)
-            else:
-                try:
-                    for page in api.iter_link_pages(
-                        f"/users/{logins[pid]}/following", {"per_page": PER_PAGE}
-                    ):
-                        for user in page:
-                            target = str(user["id"])
-                            if target in circle:
-                                data.follows.add(Follow(pid, target))
-                except NotAvailable:
-                    pass
-                else:
-                    data.lists_fetched.add(pid)
-            report.advance()
+            self.report.advance()
         if len(chosen) < len(people):
             data.notes.append(
                 f"Follow links were read for {len(chosen)} of {len(people)} people "
                 "(the graph limit); links of the others are unknown."
             )
 
-        report.stage("posts", None)
+    def _following(self, pid: str, circle: set[str], data: AccountData) -> bool:
+        """Read one person's following list; ``False`` when it is gone (404)."""
+        try:
+            for page in self.api.iter_link_pages(
+                f"/users/{self.logins[pid]}/following", {"per_page": PER_PAGE}
+            ):
+                for user in page:
+                    target = str(user["id"])
+                    if target in circle:
+                        data.follows.add(Follow(pid, target))
+        except NotAvailable:
+            return False
+        return True
+
+    def _events(self, data: AccountData, login: str) -> None:
+        """The owner's public events that are something they wrote; a refusal is a note."""
+        self.report.stage("posts", None)
         with optional_part(data, "your public events", "GitHub"):
-            for page in api.iter_link_pages(
-                f"/users/{login}/events/public", {"per_page": PER_PAGE}, max_pages=max_event_pages
+            for page in self.api.iter_link_pages(
+                f"/users/{login}/events/public",
+                {"per_page": PER_PAGE},
+                max_pages=self.max_event_pages,
             ):
                 for event in page:
                     post = post_from_event(event)
                     if post is not None:
                         data.posts.append(post)
-                report.advance(len(page))
-        data.notes.append(EVENTS_NOTE)
-        return data
-    finally:
-        if client is None:
-            api.close()
+                self.report.advance(len(page))

@@ -52,7 +52,7 @@ class LinkedIn(Connector):
 
     def fetch(self, client: ApiClient, login: Login, config: Mapping[str, Any]) -> AccountData:
         url = config["LINKEDIN_USERINFO_URL"]
-        return fetch_linkedin(login.access_token or "", userinfo_url=url, client=client)
+        return fetch_linkedin(client, userinfo_url=url)
 
     def import_archive(self, path: str, progress: Progress) -> AccountData:
         return import_linkedin(path, progress)

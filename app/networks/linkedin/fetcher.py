@@ -11,13 +11,10 @@ friends ``None`` ("not published", never "nobody").
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from app.networks.archive import slugify
-from app.networks.base import AccountData, NetworkError, Person, Progress
+from app.networks.base import AccountData, NetworkError, Person
 from app.networks.http import ApiClient, HttpError
 
 LINKEDIN_USERINFO_URL = "https://api.linkedin.com/v2/userinfo"
@@ -52,17 +49,15 @@ def person_from_userinfo(info: dict[str, Any]) -> Person:
 
 
 def fetch_linkedin(
-    token: str,
+    client: ApiClient,
     *,
     userinfo_url: str = LINKEDIN_USERINFO_URL,
-    progress: Progress | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-    timeout: tuple[float, float] = (5, 30),
-    max_retries: int = 3,
-    client: ApiClient | None = None,
 ) -> AccountData:
     """Read the member's profile (the only thing LinkedIn's API gives).
 
+    :param client: an :class:`ApiClient` for the origin of ``userinfo_url``
+        (``https://api.linkedin.com``) carrying the member's access token, service name
+        "LinkedIn"; it is left open for its owner.
     :param userinfo_url: ``LINKEDIN_USERINFO_URL`` (a fake in tests).
     :returns: the owner only; ``followers`` / ``friends`` ``None``; ``notes`` pointing to
         the export import for connections and posts.
@@ -70,34 +65,20 @@ def fetch_linkedin(
     :raises NetworkError: LinkedIn refused (a token without the ``openid profile`` scopes
         gets 403) or could not be reached.
     """
-    parts = urlsplit(userinfo_url)
-    api = client or ApiClient(
-        f"{parts.scheme}://{parts.netloc}",
-        token=token,
-        timeout=timeout,
-        max_retries=max_retries,
-        progress=progress,
-        sleep=sleep,
-        service="LinkedIn",
-    )
+    client.progress.stage("profile", 1)
     try:
-        api.progress.stage("profile", 1)
-        try:
-            info = api.get_json(userinfo_url)
-        except HttpError as exc:
-            payload = exc.payload if isinstance(exc.payload, dict) else {}
-            detail = payload.get("message") or f"HTTP {exc.status}"
-            raise NetworkError(
-                f"LinkedIn refused to share the profile ({detail}); connect again and allow "
-                "the profile permission."
-            ) from None
-        api.progress.advance()
-        return AccountData(
-            owner=person_from_userinfo(info),
-            followers=None,
-            friends=None,
-            notes=[CONNECTIONS_NOTE, POSTS_NOTE, NO_EDGES_NOTE],
-        )
-    finally:
-        if client is None:
-            api.close()
+        info = client.get_json(userinfo_url)
+    except HttpError as exc:
+        payload = exc.payload if isinstance(exc.payload, dict) else {}
+        detail = payload.get("message") or f"HTTP {exc.status}"
+        raise NetworkError(
+            f"LinkedIn refused to share the profile ({detail}); connect again and allow "
+            "the profile permission."
+        ) from None
+    client.progress.advance()
+    return AccountData(
+        owner=person_from_userinfo(info),
+        followers=None,
+        friends=None,
+        notes=[CONNECTIONS_NOTE, POSTS_NOTE, NO_EDGES_NOTE],
+    )

@@ -78,12 +78,7 @@ class Mastodon(Connector):
         return fetcher.person_from_account(me, urlsplit(client.base_url).netloc)
 
     def fetch(self, client: ApiClient, login: Login, config: Mapping[str, Any]) -> AccountData:
-        return fetcher.fetch_mastodon(
-            login.instance_url or "",
-            login.access_token,
-            max_people=int(config["GRAPH_MAX_PEOPLE"]),
-            client=client,
-        )
+        return fetcher.fetch_mastodon(client, max_people=int(config["GRAPH_MAX_PEOPLE"]))
 
     def import_archive(self, path: str, progress: Progress) -> AccountData:
         return import_mastodon(path, progress)

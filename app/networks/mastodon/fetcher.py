@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import html
 import re
-import time
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,7 +34,6 @@ from app.networks.base import (
     NotAvailable,
     Person,
     Post,
-    Progress,
 )
 from app.networks.http import ApiClient, HttpError, graph_candidates, optional_part
 from app.networks.text import html_to_text
@@ -204,117 +201,109 @@ def post_from_status(status: dict[str, Any]) -> Post:
 
 
 def fetch_mastodon(
-    instance_url: str,
-    token: str | None = None,
+    client: ApiClient,
     *,
     acct: str | None = None,
     max_people: int = 2000,
     max_posts: int = 2000,
-    progress: Progress | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-    timeout: tuple[float, float] = (5, 30),
-    max_retries: int = 3,
-    client: ApiClient | None = None,
 ) -> AccountData:
     """Read a Mastodon account: profile, followers, friends, their follow links, statuses.
 
-    :param instance_url: the base URL from :func:`normalise_instance`.
-    :param token: the user's access token; without it, ``acct`` is looked up and only
-        public data is read.
-    :param acct: ``user`` or ``user@server`` to read publicly when there is no token.
+    :param client: an :class:`ApiClient` for the base URL from :func:`normalise_instance`
+        (service name: the server's host); with the user's access token the token's owner is
+        read, without one ``acct`` is looked up and only public data is read. It is left
+        open for its owner.
+    :param acct: ``user`` or ``user@server`` to read publicly when the client has no token.
     :param max_people: how many people's following lists to read (``GRAPH_MAX_PEOPLE``).
     :param max_posts: stop reading statuses after about this many.
-    :raises ValueError: neither ``token`` nor ``acct`` was given.
+    :raises ValueError: the client has no token and no ``acct`` was given.
     :raises AuthExpired: the token was revoked.
     :raises NotAvailable: the account does not exist.
     :raises NetworkError: the server could not be read.
     """
-    if not token and not acct:
+    if not client.authenticated and not acct:
         raise ValueError("fetch_mastodon needs a token or an account name")
-    host = urlsplit(instance_url).netloc
-    api = client or _client(
-        instance_url,
-        token=token,
-        timeout=timeout,
-        max_retries=max_retries,
-        progress=progress,
-        sleep=sleep,
-    )
-    report = api.progress
-    try:
-        if token:
-            me = api.get_json("/api/v1/accounts/verify_credentials")
+    return _MastodonSync(client, acct, max_people, max_posts).run()
+
+
+class _MastodonSync:
+    """One sync: the stages in order, sharing the people met so far."""
+
+    def __init__(self, api: ApiClient, acct: str | None, max_people: int, max_posts: int) -> None:
+        self.api = api
+        self.report = api.progress
+        self.host = urlsplit(api.base_url).netloc
+        self.authenticated = api.authenticated
+        self.acct = acct
+        self.max_people = max_people
+        self.max_posts = max_posts
+        self.people: dict[str, Person] = {}
+
+    def run(self) -> AccountData:
+        if self.authenticated:
+            me = self.api.get_json("/api/v1/accounts/verify_credentials")
         else:
-            me = api.get_json("/api/v1/accounts/lookup", {"acct": acct})
-        owner = person_from_account(me, host)
-        data = AccountData(owner=owner)
-        people: dict[str, Person] = {}
+            me = self.api.get_json("/api/v1/accounts/lookup", {"acct": self.acct})
+        data = AccountData(owner=person_from_account(me, self.host))
+        self._own_lists(data)
+        self._follows(data)
+        self._posts(data)
+        return data
 
-        def read_accounts(account_id: str, which: str, *, collect: bool) -> list[str] | None:
-            """Ids in one follow list; ``None`` when the server refuses to show it.
+    def _accounts(self, account_id: str, which: str, *, collect: bool) -> list[str] | None:
+        """Ids in one follow list; ``None`` when the server refuses to show it.
 
-            :param collect: add the accounts met to ``people`` (the owner's own lists).
-            """
-            ids: list[str] = []
-            try:
-                for page in api.iter_link_pages(
-                    f"/api/v1/accounts/{account_id}/{which}", {"limit": ACCOUNTS_LIMIT}
-                ):
-                    for entry in page:
-                        pid = str(entry["id"])
-                        if collect and pid not in people and pid != owner.external_id:
-                            people[pid] = person_from_account(entry, host)
-                        ids.append(pid)
-                    if collect:
-                        report.advance(len(page))
-            except HttpError as exc:
-                if exc.status != 403:
-                    raise
-                return None
-            except AuthExpired:
-                if token:
-                    raise
-                return None  # the server wants a login to show lists
-            return ids
+        :param collect: add the accounts met, other than ``account_id`` itself, to
+            ``people`` (the owner's own lists).
+        """
+        ids: list[str] = []
+        try:
+            for page in self.api.iter_link_pages(
+                f"/api/v1/accounts/{account_id}/{which}", {"limit": ACCOUNTS_LIMIT}
+            ):
+                for entry in page:
+                    pid = str(entry["id"])
+                    if collect and pid not in self.people and pid != account_id:
+                        self.people[pid] = person_from_account(entry, self.host)
+                    ids.append(pid)
+                if collect:
+                    self.report.advance(len(page))
+        except HttpError as exc:
+            if exc.status != 403:
+                raise
+            return None
+        except AuthExpired:
+            if self.authenticated:
+                raise
+            return None  # the server wants a login to show lists
+        return ids
 
+    def _own_lists(self, data: AccountData) -> None:
+        """The owner's followers and following; a hidden list is ``None`` and a note."""
+        owner = data.owner
         lists: dict[str, list[str] | None] = {}
         for reading, count in (
             ("followers", owner.followers_count),
             ("following", owner.following_count),
         ):
-            report.stage("followers" if reading == "followers" else "friends", count)
-            ids = read_accounts(owner.external_id, reading, collect=True)
+            self.report.stage("followers" if reading == "followers" else "friends", count)
+            ids = self._accounts(owner.external_id, reading, collect=True)
             if ids is not None and not ids and (count or 0) > 0:
                 ids = None  # hide_collections: an empty list although the count says more
             if ids is None:
                 data.notes.append(HIDDEN_NOTE.format(which=reading))
             lists[reading] = ids
         data.followers, data.friends = lists["followers"], lists["following"]
-        data.people = people
+        data.people = self.people
 
-        circle = set(people) | {owner.external_id}
-        chosen = graph_candidates(data.followers, data.friends, max_people)
-        report.stage("follows", len(chosen))
-        partial = hidden = 0
-        for pid in chosen:
-            person = people[pid]
-            expected = person.following_count
-            if expected == 0:
-                data.lists_fetched.add(pid)
-                report.advance()
-                continue
-            ids = read_accounts(pid, "following", collect=False)
-            report.advance()
-            if ids is None or (not ids and expected):
-                hidden += 1
-                continue
-            for target in ids:
-                if target in circle:
-                    data.follows.add(Follow(pid, target))
-            if expected is None or len(ids) >= expected:
-                data.lists_fetched.add(pid)
-            else:
-                partial += 1
+    def _follows(self, data: AccountData) -> None:
+        """Read the following lists of the chosen people; keep the links inside the circle."""
+        people = self.people
+        circle = set(people) | {data.owner.external_id}
+        chosen = graph_candidates(data.followers, data.friends, self.max_people)
+        self.report.stage("follows", len(chosen))
+        outcomes = [self._following(pid, circle, data) for pid in chosen]
+        partial, hidden = outcomes.count("partial"), outcomes.count("hidden")
         if partial:
             data.notes.append(PARTIAL_NOTE.format(n=_people(partial)))
         if hidden:
@@ -326,19 +315,41 @@ def fetch_mastodon(
                 "(the graph limit); links of the others are unknown."
             )
 
-        report.stage("posts", owner.posts_count)
-        max_pages = max(1, -(-max_posts // STATUSES_LIMIT))
+    def _following(self, pid: str, circle: set[str], data: AccountData) -> str:
+        """Read one person's following list.
+
+        :returns: ``"fetched"`` (complete, in ``lists_fetched``), ``"partial"`` (shorter
+            than their count: a remote account) or ``"hidden"`` (refused or empty).
+        """
+        expected = self.people[pid].following_count
+        if expected == 0:
+            data.lists_fetched.add(pid)
+            self.report.advance()
+            return "fetched"
+        ids = self._accounts(pid, "following", collect=False)
+        self.report.advance()
+        if ids is None or (not ids and expected):
+            return "hidden"
+        for target in ids:
+            if target in circle:
+                data.follows.add(Follow(pid, target))
+        if expected is None or len(ids) >= expected:
+            data.lists_fetched.add(pid)
+            return "fetched"
+        return "partial"
+
+    def _posts(self, data: AccountData) -> None:
+        """The owner's newest statuses, up to about ``max_posts``; a refusal is a note."""
+        owner = data.owner
+        self.report.stage("posts", owner.posts_count)
+        max_pages = max(1, -(-self.max_posts // STATUSES_LIMIT))
         with optional_part(data, "your posts", "Your Mastodon server"):
-            for page in api.iter_link_pages(
+            for page in self.api.iter_link_pages(
                 f"/api/v1/accounts/{owner.external_id}/statuses",
                 {"limit": STATUSES_LIMIT},
                 max_pages=max_pages,
             ):
                 data.posts.extend(post_from_status(status) for status in page)
-                report.advance(len(page))
+                self.report.advance(len(page))
         if owner.posts_count is not None and len(data.posts) < owner.posts_count:
             data.notes.append(f"Only the newest {len(data.posts)} posts were read.")
-        return data
-    finally:
-        if client is None:
-            api.close()

@@ -177,11 +177,10 @@ class X(Connector):
         if isinstance(lower, int) and not isinstance(lower, bool):
             reads = min(reads, max(lower, 0))
         return fetch_x(
-            login.access_token or "",
+            client,
             max_reads=reads,
             include_graph_edges=bool(login.options.get(GRAPH_EDGES)),
             max_people=int(config["GRAPH_MAX_PEOPLE"]),
-            client=client,
         )
 
     def import_archive(self, path: str, progress: Progress) -> AccountData:

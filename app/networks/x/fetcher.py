@@ -430,48 +430,31 @@ def _pages_of(
 
 
 def fetch_x(
-    token: str,
+    client: ApiClient,
     *,
-    base_url: str = X_API_URL,
     max_reads: int = 2000,
     include_graph_edges: bool = False,
     max_people: int = 200,
-    progress: Progress | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-    timeout: tuple[float, float] = (5, 30),
-    max_retries: int = 3,
-    client: ApiClient | None = None,
 ) -> AccountData:
     """Read the token owner's X profile, posts, followers and friends within ``max_reads``.
 
-    :param token: the user's OAuth 2.0 access token (``tweet.read users.read follows.read``).
-    :param base_url: ``X_API_URL`` (a local fake in tests).
+    :param client: an :class:`ApiClient` for ``X_API_URL`` (a local fake in tests) carrying
+        the user's OAuth 2.0 access token (``tweet.read users.read follows.read``), service
+        name "X", such as :func:`x_client` builds; the rate-limit hook is installed on it if
+        missing, and it is left open for its owner.
     :param max_reads: the read budget (``X_MAX_READS``): users and posts returned, never
         exceeded; what was cut is said in ``notes``.
     :param include_graph_edges: read the following lists of up to ``max_people`` people
         (mutuals first) with what the budget leaves.
-    :param client: a ready :class:`ApiClient` (the hook is installed on it).
+    :param max_people: the graph limit (``GRAPH_MAX_PEOPLE``).
     :returns: followers / friends are ``None`` when the API plan refuses those endpoints
         (the notes point to the archive import); posts and the rest are kept.
     :raises AuthExpired: the token was revoked or expired (401).
     :raises UsageCapped: the app's monthly usage cap is reached.
     :raises NetworkError: X could not be read, or refused the profile itself.
     """
-    api = client or x_client(
-        token,
-        base_url,
-        progress=progress,
-        sleep=sleep,
-        timeout=timeout,
-        max_retries=max_retries,
-    )
-    if client is not None:
-        install_hook(api)
-    try:
-        return _XSync(api, max_reads, include_graph_edges, max_people).run()
-    finally:
-        if client is None:
-            api.close()
+    install_hook(client)
+    return _XSync(client, max_reads, include_graph_edges, max_people).run()
 
 
 class _XSync:

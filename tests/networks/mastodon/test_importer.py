@@ -9,7 +9,7 @@ import pytest
 
 from app.networks.base import ArchiveError, NullProgress
 from app.networks.mastodon.importer import html_to_text, import_mastodon
-from tests.importers import builders as b
+from tests.networks import archive_builders as b
 
 ITEMS = [
     b.mastodon_note(

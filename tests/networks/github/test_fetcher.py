@@ -31,8 +31,8 @@ def str_edges(edges: set[tuple[int, int]]) -> set[Follow]:
     return {Follow(str(s), str(t)) for s, t in edges}
 
 
-def test_small_world(github: FakeGitHub, world: World, progress) -> None:
-    data = fetch_github("test-token", base_url=github.url, progress=progress)
+def test_small_world(github: FakeGitHub, world: World, progress, api) -> None:
+    data = fetch_github(api(github.url, "GitHub", token="test-token", progress=progress))
     assert data.owner.handle == "me"
     assert (data.owner.followers_count, data.owner.following_count) == (5, 4)
     assert data.followers == ["2", "3", "4", "6", "7"]
@@ -52,8 +52,8 @@ def test_small_world(github: FakeGitHub, world: World, progress) -> None:
     assert ("profiles", 7) in progress.stages
 
 
-def test_small_world_request_count(github: FakeGitHub, world: World) -> None:
-    data = fetch_github("test-token", base_url=github.url)
+def test_small_world_request_count(github: FakeGitHub, world: World, api) -> None:
+    data = fetch_github(api(github.url, "GitHub", token="test-token"))
     chosen = [p for p in world.people() if world.following(p)]
     assert len(github.requests) == expected_requests(world, chosen, 5)
     # Gus follows nobody: his list is known without asking.
@@ -61,8 +61,10 @@ def test_small_world_request_count(github: FakeGitHub, world: World) -> None:
     assert "10" in data.lists_fetched
 
 
-def test_posts_mapping(github: FakeGitHub) -> None:
-    posts = {p.external_id: p for p in fetch_github("test-token", base_url=github.url).posts}
+def test_posts_mapping(github: FakeGitHub, api) -> None:
+    posts = {
+        p.external_id: p for p in fetch_github(api(github.url, "GitHub", token="test-token")).posts
+    }
     assert set(posts) == {"106", "104", "103", "102", "101"}  # 105 is a push: not a post
     comment = posts["106"]
     assert (comment.kind, comment.text, comment.like_count) == ("comment", "Thanks Bob & <co>!", 2)
@@ -120,7 +122,7 @@ def test_event_mapping_edge_cases(event: dict, expected: tuple | None) -> None:
         assert (post.kind, post.text, post.in_reply_to) == expected
 
 
-def test_pagination_and_minimum_requests() -> None:
+def test_pagination_and_minimum_requests(api) -> None:
     world = big_world(
         n_followers=250,
         n_friends=130,
@@ -131,7 +133,7 @@ def test_pagination_and_minimum_requests() -> None:
         seed=3,
     )
     with FakeGitHub(world) as server:
-        data = fetch_github("test-token", base_url=server.url)
+        data = fetch_github(api(server.url, "GitHub", token="test-token"))
         chosen = [p for p in world.people() if world.following(p)]
         assert len(server.requests) == expected_requests(world, chosen, 350)
         assert server.count("/user/1/followers") == 2  # pages 2 and 3 came from Link
@@ -147,18 +149,18 @@ def test_pagination_and_minimum_requests() -> None:
     assert any(max(len(world.following(p)), 0) > 100 for p in chosen)
 
 
-def test_max_people_reads_mutuals_first(github: FakeGitHub) -> None:
-    data = fetch_github("test-token", base_url=github.url, max_people=3)
+def test_max_people_reads_mutuals_first(github: FakeGitHub, api) -> None:
+    data = fetch_github(api(github.url, "GitHub", token="test-token"), max_people=3)
     # mutuals Andrew and Dave first, then the first other follower, Bob
     assert data.lists_fetched == {"4", "6", "2"}
     assert github.count("/users/rick/following") == 0
     assert "Follow links were read for 3 of 7 people" in data.notes[0]
 
 
-def test_deleted_person_keeps_list_entry(github: FakeGitHub, sleeps) -> None:
+def test_deleted_person_keeps_list_entry(github: FakeGitHub, sleeps, api) -> None:
     github.fail_next(status=404, path="/users/bob")
     github.fail_next(status=404, path="/users/andrew/following")
-    data = fetch_github("test-token", base_url=github.url, sleep=sleeps)
+    data = fetch_github(api(github.url, "GitHub", token="test-token", sleep=sleeps))
     bob = data.people["2"]
     assert bob.handle == "bob"
     assert bob.followers_count is None  # only the simple user from the list
@@ -167,24 +169,26 @@ def test_deleted_person_keeps_list_entry(github: FakeGitHub, sleeps) -> None:
     assert "2" in data.lists_fetched  # Bob's count unknown, so his list was read
 
 
-def test_revoked_token(github: FakeGitHub) -> None:
+def test_revoked_token(github: FakeGitHub, api) -> None:
     github.tokens.clear()
     with pytest.raises(AuthExpired):
-        fetch_github("test-token", base_url=github.url)
+        fetch_github(api(github.url, "GitHub", token="test-token"))
 
 
-def test_outage_raises_network_error(github: FakeGitHub, sleeps) -> None:
+def test_outage_raises_network_error(github: FakeGitHub, sleeps, api) -> None:
     github.fail_next(100, path="/users/me/followers")
     with pytest.raises(NetworkError, match="GitHub did not answer"):
-        fetch_github("test-token", base_url=github.url, sleep=sleeps, max_retries=2)
+        fetch_github(api(github.url, "GitHub", token="test-token", sleep=sleeps, max_retries=2))
     assert sleeps.calls == [0.5, 1.0]
 
 
 def test_rate_limit_mid_sync_pauses_and_finishes(
-    github: FakeGitHub, world, progress, sleeps
+    github: FakeGitHub, world, progress, sleeps, api
 ) -> None:
     github.rate_limit_next(reset_in=30, path="/users/dave")
-    data = fetch_github("test-token", base_url=github.url, progress=progress, sleep=sleeps)
+    data = fetch_github(
+        api(github.url, "GitHub", token="test-token", progress=progress, sleep=sleeps)
+    )
     assert len(progress.pauses) == 1
     assert data.follows == str_edges(world.circle_edges())
 
@@ -192,7 +196,7 @@ def test_rate_limit_mid_sync_pauses_and_finishes(
 # -- the fake's OAuth endpoints, which the Flask-level tests will drive ----------------------
 
 
-def test_oauth_authorize_and_token(github: FakeGitHub) -> None:
+def test_oauth_authorize_and_token(github: FakeGitHub, api) -> None:
     redirect = "http://127.0.0.1:5000/connect/github/callback"
     answer = requests.get(
         f"{github.url}/login/oauth/authorize",
@@ -219,7 +223,7 @@ def test_oauth_authorize_and_token(github: FakeGitHub) -> None:
     ).json()
     assert token["token_type"] == "bearer"
     assert token["access_token"] in github.tokens
-    data = fetch_github(token["access_token"], base_url=github.url, max_people=0)
+    data = fetch_github(api(github.url, "GitHub", token=token["access_token"]), max_people=0)
     assert data.owner.handle == "me"
     again = requests.post(f"{github.url}/login/oauth/access_token", data=form, timeout=5)
     assert parse_qs(again.text)["error"] == ["bad_verification_code"]
@@ -253,9 +257,9 @@ def test_oauth_denied_and_bad_client(github: FakeGitHub) -> None:
 
 
 @pytest.mark.parametrize("status", [404, 403, 500])
-def test_unreadable_events_keep_the_rest(github: FakeGitHub, world, sleeps, status) -> None:
+def test_unreadable_events_keep_the_rest(github: FakeGitHub, world, sleeps, status, api) -> None:
     github.fail_next(10, status=status, path="/users/me/events/public")
-    data = fetch_github("test-token", base_url=github.url, sleep=sleeps, max_retries=1)
+    data = fetch_github(api(github.url, "GitHub", token="test-token", sleep=sleeps, max_retries=1))
     assert data.posts == []
     assert any(
         note.startswith("GitHub did not let us read your public events") for note in data.notes
@@ -264,7 +268,9 @@ def test_unreadable_events_keep_the_rest(github: FakeGitHub, world, sleeps, stat
     assert len(data.followers or []) == 5
 
 
-def test_revoked_token_while_reading_events_still_needs_reconnecting(github: FakeGitHub) -> None:
+def test_revoked_token_while_reading_events_still_needs_reconnecting(
+    github: FakeGitHub, api
+) -> None:
     github.fail_next(status=401, path="/users/me/events/public")
     with pytest.raises(AuthExpired):
-        fetch_github("test-token", base_url=github.url)
+        fetch_github(api(github.url, "GitHub", token="test-token"))

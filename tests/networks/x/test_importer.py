@@ -9,7 +9,7 @@ import pytest
 
 from app.networks.base import ArchiveError, NullProgress
 from app.networks.x.importer import import_x, parse_x_date
-from tests.importers import builders as b
+from tests.networks import archive_builders as b
 
 T1 = datetime(2018, 10, 10, 20, 19, 24, tzinfo=UTC)
 T2 = datetime(2023, 5, 1, 12, 0, 0, tzinfo=UTC)

@@ -28,8 +28,10 @@ def li(world: World) -> Iterator[FakeLinkedIn]:
         yield server
 
 
-def test_profile_only(li: FakeLinkedIn, progress) -> None:
-    data = fetch_linkedin("test-token", userinfo_url=li.userinfo_url, progress=progress)
+def test_profile_only(li: FakeLinkedIn, progress, api) -> None:
+    data = fetch_linkedin(
+        api(li.url, "LinkedIn", token="test-token", progress=progress), userinfo_url=li.userinfo_url
+    )
     owner = data.owner
     assert (owner.external_id, owner.handle, owner.name) == ("li-000001", "me-myself", "Me Myself")
     assert owner.avatar_url == "https://media.licdn.com/dms/image/1/profile.jpg"
@@ -49,32 +51,34 @@ def test_name_from_parts() -> None:
     assert (bare.name, bare.handle) == (None, "xyz")
 
 
-def test_expired_and_invalid_tokens(li: FakeLinkedIn) -> None:
+def test_expired_and_invalid_tokens(li: FakeLinkedIn, api) -> None:
     with pytest.raises(AuthExpired):
-        fetch_linkedin("nope", userinfo_url=li.userinfo_url)
+        fetch_linkedin(api(li.url, "LinkedIn", token="nope"), userinfo_url=li.userinfo_url)
     li.expire()
     with pytest.raises(AuthExpired):
-        fetch_linkedin("test-token", userinfo_url=li.userinfo_url)
+        fetch_linkedin(api(li.url, "LinkedIn", token="test-token"), userinfo_url=li.userinfo_url)
 
 
-def test_missing_profile_scope(li: FakeLinkedIn) -> None:
+def test_missing_profile_scope(li: FakeLinkedIn, api) -> None:
     li.scopes = {"openid"}
     with pytest.raises(NetworkError, match="Not enough permissions"):
-        fetch_linkedin("test-token", userinfo_url=li.userinfo_url)
+        fetch_linkedin(api(li.url, "LinkedIn", token="test-token"), userinfo_url=li.userinfo_url)
 
 
 def test_refusal_without_body(li: FakeLinkedIn) -> None:
     li.fail_next(1, status=400, path="/v2/userinfo")
     client = ApiClient(li.url, token="test-token", service="LinkedIn")
     with pytest.raises(NetworkError, match="refused to share the profile"):
-        fetch_linkedin("ignored", userinfo_url=li.userinfo_url, client=client)
-    assert fetch_linkedin("ignored", userinfo_url=li.userinfo_url, client=client).owner
+        fetch_linkedin(client, userinfo_url=li.userinfo_url)
+    assert fetch_linkedin(client, userinfo_url=li.userinfo_url).owner
     client.close()
 
 
-def test_server_errors_are_retried(li: FakeLinkedIn, sleeps) -> None:
+def test_server_errors_are_retried(li: FakeLinkedIn, sleeps, api) -> None:
     li.fail_next(2, status=503)
-    data = fetch_linkedin("test-token", userinfo_url=li.userinfo_url, sleep=sleeps)
+    data = fetch_linkedin(
+        api(li.url, "LinkedIn", token="test-token", sleep=sleeps), userinfo_url=li.userinfo_url
+    )
     assert data.owner.name == "Me Myself"
     assert len(sleeps.calls) == 2
 
@@ -94,7 +98,7 @@ def _authorize(li: FakeLinkedIn) -> requests.Response:
     )
 
 
-def test_oidc_sign_in(li: FakeLinkedIn) -> None:
+def test_oidc_sign_in(li: FakeLinkedIn, api) -> None:
     config = requests.get(f"{li.url}/oauth/.well-known/openid-configuration", timeout=5).json()
     assert config["userinfo_endpoint"] == li.userinfo_url
     location = _authorize(li).headers["Location"]
@@ -112,7 +116,9 @@ def test_oidc_sign_in(li: FakeLinkedIn) -> None:
     claims = tokens["id_token"].split(".")[1]
     claims = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
     assert (claims["sub"], claims["aud"]) == ("li-000001", "li-client")
-    data = fetch_linkedin(tokens["access_token"], userinfo_url=li.userinfo_url)
+    data = fetch_linkedin(
+        api(li.url, "LinkedIn", token=tokens["access_token"]), userinfo_url=li.userinfo_url
+    )
     assert data.owner.external_id == claims["sub"]
     # a code works once
     again = requests.post(config["token_endpoint"], data=form, timeout=5)

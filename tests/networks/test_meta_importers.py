@@ -11,7 +11,7 @@ from app.networks.archive import stable_id
 from app.networks.base import ArchiveError, NullProgress
 from app.networks.facebook.importer import import_facebook
 from app.networks.instagram.importer import import_instagram, username_of
-from tests.importers import builders as b
+from tests.networks import archive_builders as b
 
 FRIENDS = ["Anna Schmidt", "Jürgen Müller", "Zoë 🌸 Dupont"]
 POSTS = [(1_700_000_000, "Café in Zürich ☕"), (1_600_000_000, "First post 🎉")]

@@ -11,7 +11,7 @@ import pytest
 
 from app.networks.base import ArchiveError, NullProgress
 from app.networks.bluesky.importer import import_bluesky, split_cid, tid_time
-from tests.importers import builders as b
+from tests.networks import archive_builders as b
 
 DID = "did:plc:ownerowner"
 POSTS = [

@@ -9,7 +9,7 @@ import pytest
 
 from app.networks.base import ArchiveError, NullProgress
 from app.networks.linkedin.importer import import_linkedin
-from tests.importers import builders as b
+from tests.networks import archive_builders as b
 
 ROWS = [
     (

@@ -36,8 +36,8 @@ def str_edges(edges: set[tuple[int, int]]) -> set[Follow]:
     return {Follow(str(s), str(t)) for s, t in edges}
 
 
-def test_small_world_mapping(x: FakeX, world: World, progress) -> None:
-    data = fetch_x("test-token", base_url=x.url, progress=progress)
+def test_small_world_mapping(x: FakeX, world: World, progress, api) -> None:
+    data = fetch_x(api(x.url, "X", token="test-token", progress=progress))
     owner = data.owner
     assert (owner.external_id, owner.handle, owner.name) == ("1", "me", "Me Myself")
     assert (owner.followers_count, owner.following_count, owner.posts_count) == (5, 4, 6)
@@ -57,8 +57,8 @@ def test_small_world_mapping(x: FakeX, world: World, progress) -> None:
     assert ("posts", 6) in progress.stages and ("followers", 5) in progress.stages
 
 
-def test_posts_mapping(x: FakeX) -> None:
-    posts = {p.external_id: p for p in fetch_x("test-token", base_url=x.url).posts}
+def test_posts_mapping(x: FakeX, api) -> None:
+    posts = {p.external_id: p for p in fetch_x(api(x.url, "X", token="test-token")).posts}
     assert list(posts) == ["106", "105", "104", "103", "102", "101"]
     reply = posts["106"]
     assert (reply.kind, reply.text, reply.in_reply_to, reply.like_count) == (
@@ -118,12 +118,12 @@ def test_person_links_from_description() -> None:
     assert (person.links, person.followers_count, person.name) == (("https://z.dev",), None, None)
 
 
-def test_long_posts_use_note_tweet() -> None:
+def test_long_posts_use_note_tweet(api) -> None:
     world = small_world()
     long_text = "word " * 80
     world.posts.insert(0, WorldPost(107, WORLD_NOW, long_text.strip(), likes=1))
     with FakeX(world) as server:
-        posts = fetch_x("test-token", base_url=server.url).posts
+        posts = fetch_x(api(server.url, "X", token="test-token")).posts
     assert posts[0].text == long_text.strip()
 
 
@@ -185,10 +185,10 @@ def test_estimate_reads() -> None:
     assert roomy["graph_people"] == 5
 
 
-def test_default_budget_cut_note() -> None:
+def test_default_budget_cut_note(api) -> None:
     world = big_world(n_followers=4512, n_friends=300, n_mutual=100, n_posts=400, seed=3)
     with FakeX(world) as server:
-        data = fetch_x("test-token", base_url=server.url, max_reads=2000)
+        data = fetch_x(api(server.url, "X", token="test-token"), max_reads=2000)
         assert server.total_reads() == 2000
     assert len(data.posts) == 400
     assert data.followers is not None and len(data.followers) == 1299
@@ -200,12 +200,11 @@ def test_default_budget_cut_note() -> None:
 
 @pytest.mark.parametrize("budget", [1, 2, 5, 6, 9, 17, 40, 120, 700])
 @pytest.mark.parametrize("edges", [False, True])
-def test_budget_never_exceeded(budget: int, edges: bool) -> None:
+def test_budget_never_exceeded(budget: int, edges: bool, api) -> None:
     world = big_world(n_followers=60, n_friends=30, n_mutual=10, n_posts=50, seed=5)
     with FakeX(world) as server:
         data = fetch_x(
-            "test-token",
-            base_url=server.url,
+            api(server.url, "X", token="test-token"),
             max_reads=budget,
             include_graph_edges=edges,
             max_people=20,
@@ -222,15 +221,15 @@ def test_budget_never_exceeded(budget: int, edges: bool) -> None:
         )
 
 
-def test_zero_budget_is_refused(x: FakeX) -> None:
+def test_zero_budget_is_refused(x: FakeX, api) -> None:
     with pytest.raises(NetworkError, match="budget is 0"):
-        fetch_x("test-token", base_url=x.url, max_reads=0)
+        fetch_x(api(x.url, "X", token="test-token"), max_reads=0)
     assert x.requests == []
 
 
-def test_tiny_budget_skips_posts_below_the_page_minimum(x: FakeX) -> None:
+def test_tiny_budget_skips_posts_below_the_page_minimum(x: FakeX, api) -> None:
     # 1 profile + 3 each: X's timeline needs max_results >= 5, so posts are not asked for
-    data = fetch_x("test-token", base_url=x.url, max_reads=7)
+    data = fetch_x(api(x.url, "X", token="test-token"), max_reads=7)
     assert x.count("/2/users/1/tweets") == 0
     assert data.posts == []
     assert x.total_reads() <= 7
@@ -241,10 +240,10 @@ def test_tiny_budget_skips_posts_below_the_page_minimum(x: FakeX) -> None:
     )
 
 
-def test_timeline_limit() -> None:
+def test_timeline_limit(api) -> None:
     world = big_world(n_followers=5, n_friends=5, n_mutual=0, n_posts=3300, seed=2)
     with FakeX(world) as server:
-        data = fetch_x("test-token", base_url=server.url, max_reads=5000)
+        data = fetch_x(api(server.url, "X", token="test-token"), max_reads=5000)
         assert server.count("/2/users/1/tweets") == 32
     assert len(data.posts) == 3200
     assert data.posts[0].external_id == str(world.posts[0].id)
@@ -254,11 +253,11 @@ def test_timeline_limit() -> None:
 # -- follow graph -------------------------------------------------------------------------
 
 
-def test_graph_edges_only_when_enabled(x: FakeX, world: World, progress) -> None:
-    fetch_x("test-token", base_url=x.url)
+def test_graph_edges_only_when_enabled(x: FakeX, world: World, progress, api) -> None:
+    fetch_x(api(x.url, "X", token="test-token"))
     assert x.count("/2/users/") == 4
     x.reset_log()
-    data = fetch_x("test-token", base_url=x.url, include_graph_edges=True, progress=progress)
+    data = fetch_x(api(x.url, "X", token="test-token", progress=progress), include_graph_edges=True)
     # Rick protects his lists: his edges stay unknown; Gus follows nobody: not asked
     expected = {e for e in world.circle_edges() if e[0] != 3}
     assert data.follows == str_edges(expected)
@@ -272,13 +271,12 @@ def test_graph_edges_only_when_enabled(x: FakeX, world: World, progress) -> None
     assert ("follows", 7) in progress.stages
 
 
-def test_graph_respects_budget_and_complete_lists_only() -> None:
+def test_graph_respects_budget_and_complete_lists_only(api) -> None:
     world = big_world(n_followers=40, n_friends=20, n_mutual=10, n_posts=10, seed=9)
     needed = 1 + 10 + 40 + 20
     with FakeX(world) as server:
         data = fetch_x(
-            "test-token",
-            base_url=server.url,
+            api(server.url, "X", token="test-token"),
             max_reads=needed + 60,
             include_graph_edges=True,
             max_people=50,
@@ -294,8 +292,8 @@ def test_graph_respects_budget_and_complete_lists_only() -> None:
         assert edge.source in people
 
 
-def test_graph_list_grown_since_count_is_not_complete(x: FakeX, world: World) -> None:
-    data = fetch_x("test-token", base_url=x.url)
+def test_graph_list_grown_since_count_is_not_complete(x: FakeX, world: World, api) -> None:
+    data = fetch_x(api(x.url, "X", token="test-token"))
     assert data.people["4"].following_count == 4
     # Andrew follows two more accounts after his count was read: ask with a stale count
     world.follow(4, 9)
@@ -312,9 +310,9 @@ def test_graph_list_grown_since_count_is_not_complete(x: FakeX, world: World) ->
 # -- refusals and errors ------------------------------------------------------------------
 
 
-def test_followers_not_in_plan_keeps_the_rest(x: FakeX) -> None:
+def test_followers_not_in_plan_keeps_the_rest(x: FakeX, api) -> None:
     x.refuse("/2/users/1/followers", "not-enrolled")
-    data = fetch_x("test-token", base_url=x.url)
+    data = fetch_x(api(x.url, "X", token="test-token"))
     assert data.followers is None
     assert data.friends == ["10", "4", "6", "5"]
     assert len(data.posts) == 6
@@ -324,18 +322,18 @@ def test_followers_not_in_plan_keeps_the_rest(x: FakeX) -> None:
     )
 
 
-def test_following_and_posts_not_in_plan(x: FakeX) -> None:
+def test_following_and_posts_not_in_plan(x: FakeX, api) -> None:
     x.refuse("/2/users/1/following", "not-enrolled")
     x.refuse("/2/users/1/tweets", "not-enrolled")
-    data = fetch_x("test-token", base_url=x.url)
+    data = fetch_x(api(x.url, "X", token="test-token"))
     assert data.friends is None and data.posts == []
     assert data.followers == ["7", "6", "4", "3", "2"]
     assert FRIENDS_PLAN_NOTE in data.notes and POSTS_PLAN_NOTE in data.notes
 
 
-def test_credits_depleted_stops_and_keeps_posts(x: FakeX) -> None:
+def test_credits_depleted_stops_and_keeps_posts(x: FakeX, api) -> None:
     x.refuse("/2/users/1/followers", "credits")
-    data = fetch_x("test-token", base_url=x.url, include_graph_edges=True)
+    data = fetch_x(api(x.url, "X", token="test-token"), include_graph_edges=True)
     assert len(data.posts) == 6
     assert data.followers is None and data.friends is None
     assert x.count("/2/users/1/following") == 0
@@ -343,9 +341,9 @@ def test_credits_depleted_stops_and_keeps_posts(x: FakeX) -> None:
     assert FOLLOWERS_PLAN_NOTE not in data.notes
 
 
-def test_credits_depleted_during_graph(x: FakeX) -> None:
+def test_credits_depleted_during_graph(x: FakeX, api) -> None:
     x.refuse("/2/users/7/following", "credits")
-    data = fetch_x("test-token", base_url=x.url, include_graph_edges=True)
+    data = fetch_x(api(x.url, "X", token="test-token"), include_graph_edges=True)
     assert "7" not in data.lists_fetched
     assert any(n.startswith("The X app has no credits left") for n in data.notes)
 
@@ -358,36 +356,36 @@ def test_credits_depleted_during_graph(x: FakeX) -> None:
         ("credits", "no credits left"),
     ],
 )
-def test_profile_refusals_stop_the_sync(x: FakeX, kind: str, message: str) -> None:
+def test_profile_refusals_stop_the_sync(x: FakeX, kind: str, message: str, api) -> None:
     x.refuse("/2/users/me", kind)
     with pytest.raises(NetworkError, match=message):
-        fetch_x("test-token", base_url=x.url)
+        fetch_x(api(x.url, "X", token="test-token"))
 
 
-def test_other_refusal_is_raised(x: FakeX) -> None:
+def test_other_refusal_is_raised(x: FakeX, api) -> None:
     x.fail_next(1, status=400, path="/2/users/1/followers")
     with pytest.raises(NetworkError, match=r"X refused the request \(400\)"):
-        fetch_x("test-token", base_url=x.url)
+        fetch_x(api(x.url, "X", token="test-token"))
 
 
-def test_revoked_token(x: FakeX) -> None:
+def test_revoked_token(x: FakeX, api) -> None:
     with pytest.raises(AuthExpired):
-        fetch_x("revoked", base_url=x.url)
+        fetch_x(api(x.url, "X", token="revoked"))
 
 
-def test_rate_limit_waits_for_x_rate_limit_reset(x: FakeX, progress, sleeps) -> None:
+def test_rate_limit_waits_for_x_rate_limit_reset(x: FakeX, progress, sleeps, api) -> None:
     x.rate_limit_next(1, reset_in=30, path="/2/users/1/followers")
-    data = fetch_x("test-token", base_url=x.url, progress=progress, sleep=sleeps)
+    data = fetch_x(api(x.url, "X", token="test-token", progress=progress, sleep=sleeps))
     assert data.followers == ["7", "6", "4", "3", "2"]
     assert len(progress.pauses) == 1
     # the wait comes from x-rate-limit-reset (about 30 s), not the 60 s fallback
     assert len(sleeps.calls) == 1 and 25 <= sleeps.calls[0] <= 31
 
 
-def test_usage_cap_is_not_waited_for(x: FakeX, sleeps) -> None:
+def test_usage_cap_is_not_waited_for(x: FakeX, sleeps, api) -> None:
     x.refuse("/2/users/1/tweets", "usage-cap")
     with pytest.raises(UsageCapped, match="monthly usage cap"):
-        fetch_x("test-token", base_url=x.url, sleep=sleeps)
+        fetch_x(api(x.url, "X", token="test-token", sleep=sleeps))
     assert sleeps.calls == []
     assert x.count("/2/users/1/tweets") == 1
 
@@ -395,7 +393,7 @@ def test_usage_cap_is_not_waited_for(x: FakeX, sleeps) -> None:
 def test_given_client_gets_the_hook(x: FakeX, sleeps) -> None:
     client = ApiClient(x.url, token="test-token", sleep=sleeps, service="X")
     x.rate_limit_next(1, reset_in=20, path="/2/users/me")
-    data = fetch_x("ignored", client=client)
+    data = fetch_x(client)
     assert data.owner.handle == "me"
     assert 15 <= sleeps.calls[0] <= 21
     # the caller's client stays open and usable

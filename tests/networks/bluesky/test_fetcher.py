@@ -22,8 +22,8 @@ def did_edges(world: World, edges: set[tuple[int, int]]) -> set[Follow]:
     return {Follow(did(world, s), did(world, t)) for s, t in edges}
 
 
-def test_small_world(bluesky: FakeBluesky, world: World, progress) -> None:
-    data = fetch_bluesky("@me.bsky.social", base_url=bluesky.url, progress=progress)
+def test_small_world(bluesky: FakeBluesky, world: World, progress, api) -> None:
+    data = fetch_bluesky(api(bluesky.url, "Bluesky", progress=progress), "@me.bsky.social")
     assert data.owner.external_id == did(world, 1)
     assert (data.owner.followers_count, data.owner.following_count, data.owner.posts_count) == (
         5,
@@ -46,8 +46,8 @@ def test_small_world(bluesky: FakeBluesky, world: World, progress) -> None:
     assert bluesky.count("/xrpc/app.bsky.actor.getProfiles") == 1
 
 
-def test_posts_mapping(bluesky: FakeBluesky, world: World) -> None:
-    posts = fetch_bluesky("me.bsky.social", base_url=bluesky.url).posts
+def test_posts_mapping(bluesky: FakeBluesky, world: World, api) -> None:
+    posts = fetch_bluesky(api(bluesky.url, "Bluesky"), "me.bsky.social").posts
     assert len(posts) == 6
     reply, repost, post = posts[0], posts[1], posts[2]
     assert reply.kind == "reply"
@@ -75,23 +75,23 @@ def test_feed_item_fallbacks() -> None:
     assert post.created_at.year == 2026
 
 
-def test_pinned_post_is_not_counted_twice(bluesky: FakeBluesky, world: World) -> None:
+def test_pinned_post_is_not_counted_twice(bluesky: FakeBluesky, world: World, api) -> None:
     world.posts.insert(0, world.posts[3])
-    assert len(fetch_bluesky("me.bsky.social", base_url=bluesky.url).posts) == 6
+    assert len(fetch_bluesky(api(bluesky.url, "Bluesky"), "me.bsky.social").posts) == 6
 
 
-def test_unknown_handle(bluesky: FakeBluesky) -> None:
+def test_unknown_handle(bluesky: FakeBluesky, api) -> None:
     with pytest.raises(NotAvailable, match=r"no account called nobody\.bsky\.social"):
-        fetch_bluesky("nobody.bsky.social", base_url=bluesky.url)
+        fetch_bluesky(api(bluesky.url, "Bluesky"), "nobody.bsky.social")
 
 
-def test_other_profile_errors_propagate(bluesky: FakeBluesky) -> None:
+def test_other_profile_errors_propagate(bluesky: FakeBluesky, api) -> None:
     bluesky.fail_next(status=403, path="/xrpc/app.bsky.actor.getProfile")
     with pytest.raises(HttpError):
-        fetch_bluesky("me.bsky.social", base_url=bluesky.url)
+        fetch_bluesky(api(bluesky.url, "Bluesky"), "me.bsky.social")
 
 
-def test_pagination_and_minimum_requests() -> None:
+def test_pagination_and_minimum_requests(api) -> None:
     world = big_world(
         n_followers=260,
         n_friends=140,
@@ -103,7 +103,7 @@ def test_pagination_and_minimum_requests() -> None:
     )
     owner = world.owner_id
     with FakeBluesky(world) as server:
-        data = fetch_bluesky("owner.bsky.social", base_url=server.url, max_posts=1000)
+        data = fetch_bluesky(api(server.url, "Bluesky"), "owner.bsky.social", max_posts=1000)
         people = world.people()
         chosen = [p for p in people if world.following(p)]
         expected = (
@@ -123,17 +123,17 @@ def test_pagination_and_minimum_requests() -> None:
     assert data.lists_fetched == {did(world, p) for p in people}
 
 
-def test_trailing_cursor_costs_one_empty_page(bluesky: FakeBluesky) -> None:
+def test_trailing_cursor_costs_one_empty_page(bluesky: FakeBluesky, api) -> None:
     bluesky.trailing_cursor = True
-    data = fetch_bluesky("me.bsky.social", base_url=bluesky.url)
+    data = fetch_bluesky(api(bluesky.url, "Bluesky"), "me.bsky.social")
     assert len(data.followers or []) == 5
     assert len(bluesky.requests) == 11  # small pages: the trailing cursor never shows
 
 
-def test_max_people_and_failed_list(bluesky: FakeBluesky, world: World, sleeps) -> None:
+def test_max_people_and_failed_list(bluesky: FakeBluesky, world: World, sleeps, api) -> None:
     query = urlencode({"actor": did(world, 6)})
     bluesky.fail_next(status=400, path=f"/xrpc/app.bsky.graph.getFollows?{query}")
-    data = fetch_bluesky("me.bsky.social", base_url=bluesky.url, max_people=3, sleep=sleeps)
+    data = fetch_bluesky(api(bluesky.url, "Bluesky", sleep=sleeps), "me.bsky.social", max_people=3)
     # mutuals Andrew and Dave first, then Erin (newest follower); Dave's list failed
     assert data.lists_fetched == {did(world, 4), did(world, 7)}
     assert data.notes == [
@@ -142,26 +142,28 @@ def test_max_people_and_failed_list(bluesky: FakeBluesky, world: World, sleeps) 
     ]
 
 
-def test_rate_limit_and_errors(bluesky: FakeBluesky, world: World, progress, sleeps) -> None:
+def test_rate_limit_and_errors(bluesky: FakeBluesky, world: World, progress, sleeps, api) -> None:
     bluesky.rate_limit_next(reset_in=15, path="/xrpc/app.bsky.actor.getProfiles")
     bluesky.fail_next(1, path="/xrpc/app.bsky.feed.getAuthorFeed")
     bluesky.truncate_next(mode="json", path="/xrpc/app.bsky.graph.getFollowers")
-    data = fetch_bluesky("me.bsky.social", base_url=bluesky.url, progress=progress, sleep=sleeps)
+    data = fetch_bluesky(
+        api(bluesky.url, "Bluesky", progress=progress, sleep=sleeps), "me.bsky.social"
+    )
     assert len(progress.pauses) == 1
     assert 12 < sleeps.calls[1] <= 16
     assert len(data.posts) == 6
     assert data.follows == did_edges(world, world.circle_edges())
 
 
-def test_persistent_outage(bluesky: FakeBluesky, sleeps) -> None:
+def test_persistent_outage(bluesky: FakeBluesky, sleeps, api) -> None:
     bluesky.fail_next(10, status=503)
     with pytest.raises(NetworkError, match="Bluesky did not answer"):
-        fetch_bluesky("me.bsky.social", base_url=bluesky.url, sleep=sleeps)
+        fetch_bluesky(api(bluesky.url, "Bluesky", sleep=sleeps), "me.bsky.social")
 
 
-def test_unreadable_feed_keeps_the_rest(bluesky: FakeBluesky, world: World, sleeps) -> None:
+def test_unreadable_feed_keeps_the_rest(bluesky: FakeBluesky, world: World, sleeps, api) -> None:
     bluesky.fail_next(10, status=500, path="/xrpc/app.bsky.feed.getAuthorFeed")
-    data = fetch_bluesky("me.bsky.social", base_url=bluesky.url, sleep=sleeps, max_retries=1)
+    data = fetch_bluesky(api(bluesky.url, "Bluesky", sleep=sleeps, max_retries=1), "me.bsky.social")
     assert data.posts == []
     assert data.notes and data.notes[-1].startswith("Bluesky did not let us read your posts")
     assert data.follows == did_edges(world, world.circle_edges())

@@ -22,7 +22,7 @@ from app.networks.archive import (
 )
 from app.networks.base import ArchiveError, NullProgress
 from app.networks.x.importer import import_x
-from tests.importers import builders as b
+from tests.networks import archive_builders as b
 
 SMALL = ArchiveLimits(max_total_bytes=10 * 1024 * 1024, max_ratio=50, ratio_min_bytes=64 * 1024)
 

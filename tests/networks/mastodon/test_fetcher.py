@@ -26,8 +26,8 @@ def str_edges(edges: set[tuple[int, int]]) -> set[Follow]:
     return {Follow(str(s), str(t)) for s, t in edges}
 
 
-def test_small_world_with_token(mastodon: FakeMastodon, world: World, progress) -> None:
-    data = fetch_mastodon(mastodon.url, "test-token", progress=progress)
+def test_small_world_with_token(mastodon: FakeMastodon, world: World, progress, api) -> None:
+    data = fetch_mastodon(api(mastodon.url, token="test-token", progress=progress))
     host = f"127.0.0.1:{mastodon.port}"
     assert data.owner.handle == f"me@{host}"
     assert data.owner.posts_count == 6
@@ -52,8 +52,8 @@ def test_small_world_with_token(mastodon: FakeMastodon, world: World, progress) 
     assert progress.requests == len(mastodon.requests)
 
 
-def test_posts_mapping(mastodon: FakeMastodon) -> None:
-    posts = {p.external_id: p for p in fetch_mastodon(mastodon.url, "test-token").posts}
+def test_posts_mapping(mastodon: FakeMastodon, api) -> None:
+    posts = {p.external_id: p for p in fetch_mastodon(api(mastodon.url, token="test-token")).posts}
     assert len(posts) == 6
     reply = posts["106"]
     assert (reply.kind, reply.text, reply.in_reply_to, reply.like_count) == (
@@ -88,9 +88,9 @@ def test_html_to_text(content: str, text: str) -> None:
     assert html_to_text(content) == text
 
 
-def test_public_read_of_hidden_account(mastodon: FakeMastodon, world: World) -> None:
+def test_public_read_of_hidden_account(mastodon: FakeMastodon, world: World, api) -> None:
     world.owner.hidden = True
-    data = fetch_mastodon(mastodon.url, acct="me")
+    data = fetch_mastodon(api(mastodon.url), acct="me")
     assert data.followers is None
     assert data.friends is None
     assert data.notes[:2] == [
@@ -101,49 +101,51 @@ def test_public_read_of_hidden_account(mastodon: FakeMastodon, world: World) -> 
     assert mastodon.requests[0].bearer is None
 
 
-def test_owner_sees_own_hidden_lists(mastodon: FakeMastodon, world: World) -> None:
+def test_owner_sees_own_hidden_lists(mastodon: FakeMastodon, world: World, api) -> None:
     world.owner.hidden = True
-    data = fetch_mastodon(mastodon.url, "test-token")
+    data = fetch_mastodon(api(mastodon.url, token="test-token"))
     assert data.followers is not None and len(data.followers) == 5
 
 
 @pytest.mark.parametrize("mode", ["forbidden", "unauthorized"])
-def test_hidden_lists_refused_outright(mastodon: FakeMastodon, world: World, mode: str) -> None:
+def test_hidden_lists_refused_outright(
+    mastodon: FakeMastodon, world: World, mode: str, api
+) -> None:
     world.owner.hidden = True
     mastodon.hidden_mode = mode
-    data = fetch_mastodon(mastodon.url, acct="@me")
+    data = fetch_mastodon(api(mastodon.url), acct="@me")
     assert data.followers is None and data.friends is None
 
 
-def test_other_refusals_propagate(mastodon: FakeMastodon) -> None:
+def test_other_refusals_propagate(mastodon: FakeMastodon, api) -> None:
     mastodon.fail_next(status=422, path="/api/v1/accounts/1/followers")
     with pytest.raises(HttpError):
-        fetch_mastodon(mastodon.url, "test-token")
+        fetch_mastodon(api(mastodon.url, token="test-token"))
 
 
-def test_unauthorized_list_with_token_is_auth_expired(mastodon: FakeMastodon) -> None:
+def test_unauthorized_list_with_token_is_auth_expired(mastodon: FakeMastodon, api) -> None:
     mastodon.fail_next(status=401, path="/api/v1/accounts/1/followers")
     with pytest.raises(AuthExpired):
-        fetch_mastodon(mastodon.url, "test-token")
+        fetch_mastodon(api(mastodon.url, token="test-token"))
 
 
-def test_unknown_account(mastodon: FakeMastodon) -> None:
+def test_unknown_account(mastodon: FakeMastodon, api) -> None:
     with pytest.raises(NotAvailable):
-        fetch_mastodon(mastodon.url, acct="nobody")
+        fetch_mastodon(api(mastodon.url), acct="nobody")
 
 
-def test_needs_token_or_acct(mastodon: FakeMastodon) -> None:
+def test_needs_token_or_acct(mastodon: FakeMastodon, api) -> None:
     with pytest.raises(ValueError, match="token or an account"):
-        fetch_mastodon(mastodon.url)
+        fetch_mastodon(api(mastodon.url))
 
 
-def test_revoked_token(mastodon: FakeMastodon) -> None:
+def test_revoked_token(mastodon: FakeMastodon, api) -> None:
     mastodon.tokens.clear()
     with pytest.raises(AuthExpired):
-        fetch_mastodon(mastodon.url, "test-token")
+        fetch_mastodon(api(mastodon.url, token="test-token"))
 
 
-def test_pagination_and_minimum_requests() -> None:
+def test_pagination_and_minimum_requests(api) -> None:
     world = big_world(
         n_followers=250,
         n_friends=160,
@@ -155,7 +157,7 @@ def test_pagination_and_minimum_requests() -> None:
     )
     owner = world.owner_id
     with FakeMastodon(world) as server:
-        data = fetch_mastodon(server.url, "test-token", max_posts=80)
+        data = fetch_mastodon(api(server.url, token="test-token"), max_posts=80)
         people = world.people()
 
         def visible(p: int) -> int:
@@ -192,29 +194,31 @@ def test_pagination_and_minimum_requests() -> None:
     assert any(math.ceil(visible(p) / 80) > 1 for p in chosen)
 
 
-def test_max_people(mastodon: FakeMastodon) -> None:
-    data = fetch_mastodon(mastodon.url, "test-token", max_people=2)
+def test_max_people(mastodon: FakeMastodon, api) -> None:
+    data = fetch_mastodon(api(mastodon.url, token="test-token"), max_people=2)
     assert data.lists_fetched == {"6", "4"}  # the mutuals
     assert data.notes[-1].startswith("Follow links were read for 2 of 7 people")
 
 
 def test_rate_limit_and_server_errors(
-    mastodon: FakeMastodon, world: World, progress, sleeps
+    mastodon: FakeMastodon, world: World, progress, sleeps, api
 ) -> None:
     mastodon.rate_limit_next(reset_in=10, path="/api/v1/accounts/1/statuses")
     mastodon.fail_next(2, path="/api/v1/accounts/4/following")
     mastodon.truncate_next(path="/api/v1/accounts/1/followers")
-    data = fetch_mastodon(mastodon.url, "test-token", progress=progress, sleep=sleeps)
+    data = fetch_mastodon(api(mastodon.url, token="test-token", progress=progress, sleep=sleeps))
     assert len(progress.pauses) == 1
     assert len(data.posts) == 6
     assert Follow("4", "2") in data.follows
     assert len(sleeps.calls) == 4  # one pause, two backoffs, one truncated body
 
 
-def test_persistent_timeout(mastodon: FakeMastodon, sleeps) -> None:
+def test_persistent_timeout(mastodon: FakeMastodon, sleeps, api) -> None:
     mastodon.slow_next(5, delay=0.4, path="/api/v1/accounts/verify_credentials")
     with pytest.raises(NetworkError, match="timed out"):
-        fetch_mastodon(mastodon.url, "test-token", sleep=sleeps, timeout=(1, 0.1), max_retries=2)
+        fetch_mastodon(
+            api(mastodon.url, token="test-token", sleep=sleeps, timeout=(1, 0.1), max_retries=2)
+        )
 
 
 # -- instance names, app registration, OAuth ----------------------------------------------
@@ -309,7 +313,7 @@ def authorize(mastodon: FakeMastodon, client_id: str, redirect: str, **extra: st
     )
 
 
-def test_oauth_flow_with_pkce(mastodon: FakeMastodon) -> None:
+def test_oauth_flow_with_pkce(mastodon: FakeMastodon, api) -> None:
     redirect = "http://127.0.0.1:5000/connect/mastodon/callback"
     client_id, secret = register_app(mastodon.url, redirect)
     verifier = secrets.token_urlsafe(48)
@@ -341,7 +345,7 @@ def test_oauth_flow_with_pkce(mastodon: FakeMastodon) -> None:
     token = good.json()
     assert token["token_type"] == "Bearer"
     assert token["scope"] == "read"
-    assert fetch_mastodon(mastodon.url, token["access_token"], max_people=0).owner.handle
+    assert fetch_mastodon(api(mastodon.url, token=token["access_token"]), max_people=0).owner.handle
     replay = requests.post(
         f"{mastodon.url}/oauth/token", data={**form, "code_verifier": verifier}, timeout=5
     )
@@ -364,9 +368,9 @@ def test_oauth_denied_and_bad_client(mastodon: FakeMastodon) -> None:
     assert bad.json()["error"] == "invalid_client"
 
 
-def test_unreadable_statuses_keep_the_rest(mastodon: FakeMastodon, sleeps) -> None:
+def test_unreadable_statuses_keep_the_rest(mastodon: FakeMastodon, sleeps, api) -> None:
     mastodon.fail_next(10, status=404, path="/api/v1/accounts/1/statuses")
-    data = fetch_mastodon(mastodon.url, "test-token", sleep=sleeps, max_retries=1)
+    data = fetch_mastodon(api(mastodon.url, token="test-token", sleep=sleeps, max_retries=1))
     assert data.posts == []
     assert any("did not let us read your posts" in note for note in data.notes)
     assert data.followers == ["7", "6", "4", "3", "2"]
