@@ -13,6 +13,7 @@ from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, func, select
+from sqlalchemy import false as sa_false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
@@ -239,6 +240,10 @@ class Snapshot(db.Model):  # type: ignore[name-defined,misc]
     posts_count: Mapped[int | None] = mapped_column()
     mutuals_count: Mapped[int | None] = mapped_column()
     results: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Per part (:data:`app.networks.base.PARTS`): what this sync's read gave (``read``) and
+    #: what the snapshot shows (``shown``: state, count of total, sources, as of), see
+    #: :mod:`app.sync.parts`. ``None`` on snapshots stored before parts were recorded.
+    parts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     followers_graph: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
     friends_graph: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
 
@@ -260,6 +265,9 @@ class Person(db.Model):  # type: ignore[name-defined,misc]
     posts_count: Mapped[int | None] = mapped_column()
     is_follower: Mapped[bool] = mapped_column(default=False)
     is_friend: Mapped[bool] = mapped_column(default=False)
+    #: Whether this person's own following list was read to its end (an absent edge from
+    #: them then means "does not follow", not "unknown").
+    following_known: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     my_followers_they_follow: Mapped[int | None] = mapped_column()
     common_friends: Mapped[int | None] = mapped_column()
     follower_community: Mapped[int | None] = mapped_column()

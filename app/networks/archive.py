@@ -40,7 +40,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from app.networks.base import AccountData, ArchiveError, Person, Post
+from app.networks.base import AccountData, ArchiveError, PartState, Person, Post
 from app.networks.registry import CONNECTORS
 
 GIB = 1024**3
@@ -614,7 +614,7 @@ def listed_account(
     owner.followers_count = len(followers) if followers is not None else None
     owner.following_count = len(friends) if friends is not None else None
     owner.posts_count = len(posts) if posts_read else None
-    return AccountData(
+    data = AccountData(
         owner=owner,
         people=people,
         followers=followers,
@@ -624,6 +624,9 @@ def listed_account(
         archive_date=archive_date,
         missing_parts=log.missing,
     )
+    if not posts_read:
+        data.mark("posts", PartState.ABSENT, reason="The archive has no posts file.")
+    return data
 
 
 def _name(network: str) -> str:

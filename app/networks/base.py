@@ -86,6 +86,41 @@ class Post:
     first_response_at: datetime | None = None
 
 
+class PartState(enum.StrEnum):
+    """How completely one read gave one part of an account."""
+
+    COMPLETE = "complete"  #: everything the network has
+    PARTIAL = (
+        "partial"  #: some of it (a read budget, a cap, a listing limit): ``count`` of ``total``
+    )
+    ABSENT = "absent"  #: not in this source (an archive without the file, an API without it)
+    REFUSED = "refused"  #: the network refused this part (a plan, a permission, an error)
+
+
+#: The parts of an account, each kept with its own state, source and date.
+PARTS = ("profile", "followers", "friends", "posts", "edges")
+
+
+@dataclass(slots=True)
+class PartRead:
+    """What one sync or import gave of one part.
+
+    :param count: items read (people, posts, people whose follow lists were read).
+    :param total: items the network says there are, when known.
+    :param reason: why it is partial, absent or refused, in a sentence for the page.
+    """
+
+    state: PartState
+    count: int | None = None
+    total: int | None = None
+    reason: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        """Whether this read is the whole part (the only kind that replaces a kept one)."""
+        return self.state == PartState.COMPLETE
+
+
 @dataclass(slots=True)
 class AccountData:
     """Everything one sync or import produced for one connected account.
@@ -101,6 +136,9 @@ class AccountData:
         so an absent edge from them means "does not follow", not "unknown".
     :param notes: plain sentences for the page about what this source could not provide.
     :param archive_date: for imports, when the archive was made, if it says.
+    :param parts: how completely each part was read, where the producer knows better than
+        the defaults of :meth:`part`: a list that is ``None`` is absent, anything else given
+        is complete.
     """
 
     owner: Person
@@ -113,6 +151,50 @@ class AccountData:
     notes: list[str] = field(default_factory=list)
     archive_date: datetime | None = None
     missing_parts: list[str] = field(default_factory=list)
+    parts: dict[str, PartRead] = field(default_factory=dict)
+
+    def mark(
+        self,
+        part: str,
+        state: PartState,
+        *,
+        count: int | None = None,
+        total: int | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Say how ``part`` was read (a cut, a refusal, a file the archive lacks)."""
+        if part not in PARTS:
+            raise ValueError(f"unknown part {part!r}")
+        self.parts[part] = PartRead(state, count, total, reason)
+
+    def part(self, name: str) -> PartRead:
+        """How ``name`` was read: as marked, or by default from what the records hold."""
+        marked = self.parts.get(name)
+        if name == "followers":
+            listed, total = self.followers, self.owner.followers_count
+        elif name == "friends":
+            listed, total = self.friends, self.owner.following_count
+        elif name == "posts":
+            count = len({post.external_id for post in self.posts})
+            return self._with_count(marked, count, self.owner.posts_count)
+        elif name == "edges":
+            count = len(self.lists_fetched)
+            default = PartRead(PartState.COMPLETE if count else PartState.ABSENT, count)
+            return marked or default
+        else:  # profile
+            known = self.owner.followers_count is not None or self.owner.following_count is not None
+            return marked or PartRead(PartState.COMPLETE if known else PartState.ABSENT)
+        if listed is None:
+            return marked or PartRead(PartState.ABSENT)
+        return self._with_count(marked, len(listed), total)
+
+    @staticmethod
+    def _with_count(marked: PartRead | None, count: int, total: int | None) -> PartRead:
+        if marked is None:
+            return PartRead(PartState.COMPLETE, count, total)
+        if marked.state in (PartState.COMPLETE, PartState.PARTIAL) and marked.count is None:
+            return PartRead(marked.state, count, marked.total or total, marked.reason)
+        return marked
 
 
 class Progress(Protocol):

@@ -41,6 +41,7 @@ from app.networks.base import (
     NetworkError,
     NotAvailable,
     NullProgress,
+    PartState,
     Progress,
 )
 
@@ -451,21 +452,24 @@ def graph_candidates(
 
 
 @contextlib.contextmanager
-def optional_part(data: AccountData, what: str, service: str) -> Iterator[None]:
+def optional_part(
+    data: AccountData, what: str, service: str, part: str = "posts"
+) -> Iterator[None]:
     """Read an optional part of an account (its posts) without risking the rest.
 
     A refusal or failure while reading it (404, 403, a 5xx that outlived the retries, a rate
-    limit too long to wait for) becomes a note on ``data``, and whatever was read before it is
-    kept. A revoked token still raises :class:`AuthExpired`: the whole connection needs it.
+    limit too long to wait for) becomes a note on ``data`` and marks ``part`` refused, so the
+    sync service keeps the last complete version of it; whatever was read before it is kept.
+    A revoked token still raises :class:`AuthExpired`: the whole connection needs it.
     """
     try:
         yield
     except AuthExpired:
         raise
     except NetworkError as error:
-        data.notes.append(
-            f"{service} did not let us read {what} ({error}); everything else was read."
-        )
+        reason = f"{service} did not let us read {what} ({error}); everything else was read."
+        data.notes.append(reason)
+        data.mark(part, PartState.REFUSED, reason=reason)
 
 
 def _path(url: str) -> str:

@@ -17,6 +17,7 @@ from app.models import Connection, SyncRun
 from app.networks import CONNECTORS
 from app.networks.base import AccountData, ArchiveError, Login, NetworkError, Origin, Progress
 from app.networks.http import client_for
+from app.sync.parts import nothing_read
 from app.sync.tokens import TokenKeeper
 
 Producer = Callable[[Connection, SyncRun, Progress], AccountData]
@@ -35,12 +36,25 @@ def produce_demo(connection: Connection, run: SyncRun, progress: Progress) -> Ac
 def produce_import(connection: Connection, run: SyncRun, progress: Progress) -> AccountData:
     """Read the uploaded archive at ``params["path"]`` with the network's importer.
 
-    :raises ArchiveError: the network has no importer, or the archive cannot be imported.
+    :raises ArchiveError: the network has no importer, the archive cannot be imported, or
+        nothing in it could be read (then nothing stored changes).
     """
     connector = CONNECTORS[connection.network]
     if not connector.can_import:
         raise ArchiveError(f"There is no archive import for {connection.network!r}.")
-    return connector.import_archive(run.params["path"], progress)
+    data = connector.import_archive(run.params["path"], progress)
+    if nothing_read(data):
+        looked = f" (looked for {', '.join(data.missing_parts)})" if data.missing_parts else ""
+        where = (
+            f" {connector.name} archives come from {connector.archive_hint}."
+            if (connector.archive_hint)
+            else ""
+        )
+        raise ArchiveError(
+            f"Nothing in this upload could be imported: no followers, follows or posts were "
+            f"found{looked}. Your data is unchanged.{where}"
+        )
+    return data
 
 
 def produce_live(connection: Connection, run: SyncRun, progress: Progress) -> AccountData:

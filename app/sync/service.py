@@ -44,7 +44,9 @@ from app.models import (
 )
 from app.networks import CONNECTORS
 from app.networks.base import AccountData, ArchiveError, AuthExpired, NetworkError
+from app.networks.base import Person as PersonRecord
 from app.sync.matches import refresh_matches
+from app.sync.parts import KEEPABLE, Combined, combine, growth_lists, load_kept, source_of
 from app.sync.producers import PRODUCERS
 
 log = logging.getLogger(__name__)
@@ -210,32 +212,17 @@ def analyse(data: AccountData, *, timezone: str, engine: str, max_people: int) -
     }
 
 
-def previous_people(snapshot_id: int | None) -> tuple[dict[str, str], set[str], set[str]] | None:
-    """Handles, follower ids and friend ids of the snapshot before this sync (for growth)."""
-    if snapshot_id is None:
-        return None
-    rows = db.session.execute(
-        select(Person.external_id, Person.handle, Person.is_follower, Person.is_friend).where(
-            Person.snapshot_id == snapshot_id
-        )
-    ).all()
-    handles = {row.external_id: row.handle for row in rows}
-    followers = {row.external_id for row in rows if row.is_follower}
-    friends = {row.external_id for row in rows if row.is_friend}
-    return handles, followers, friends
+def growth_result(combined: Combined, since: datetime | None) -> dict[str, Any] | None:
+    """Who arrived and who left since the previous sync, with handles, capped for the page.
 
-
-def growth_result(
-    previous: Snapshot | None, data: AccountData, handles_now: dict[str, str]
-) -> dict[str, Any] | None:
-    """Who arrived and who left since ``previous``, with handles, capped for the page."""
-    before = previous_people(previous.id if previous else None)
-    if before is None or previous is None:
+    Only lists read completely both times are compared (:func:`app.sync.parts.growth_lists`):
+    a partial, refused or missing read never counts as people leaving.
+    """
+    kept = combined.kept
+    if kept is None or since is None:
         return None
-    handles_before, prev_followers, prev_friends = before
-    prev_followers_known = None if previous.followers_count is None else prev_followers
-    prev_friends_known = None if previous.friends_count is None else prev_friends
-    diff = growth_between(prev_followers_known, prev_friends_known, data.followers, data.friends)
+    diff = growth_between(*growth_lists(combined))
+    people = combined.data.people
     for section in diff.values():
         for key in ("gained", "lost"):
             ids = section.get(key)
@@ -243,11 +230,19 @@ def growth_result(
                 continue
             section[f"{key}_count"] = len(ids)
             section[key] = [
-                {"id": pid, "handle": handles_now.get(pid) or handles_before.get(pid) or pid}
+                {"id": pid, "handle": _handle(pid, people, kept.people)}
                 for pid in ids[:GROWTH_LIST_MAX]
             ]
-    diff["since"] = previous.created_at.isoformat()
+    diff["since"] = since.isoformat()
     return diff
+
+
+def _handle(pid: str, *sources: dict[str, PersonRecord]) -> str:
+    for people in sources:
+        person = people.get(pid)
+        if person is not None and person.handle:
+            return person.handle
+    return pid
 
 
 def person_rows(
@@ -272,6 +267,7 @@ def person_rows(
             "posts_count": person.posts_count if person else None,
             "is_follower": pid in followers,
             "is_friend": pid in friends,
+            "following_known": pid in data.lists_fetched,
             "my_followers_they_follow": as_follower.get("my_followers_they_follow"),
             "common_friends": as_friend.get("common_friends"),
             "follower_community": as_follower.get("community"),
@@ -376,6 +372,14 @@ def store_snapshot(
     user = db.session.get(User, connection.user_id)
     assert user is not None
     progress.stage("analysing")
+    at = created_at or utcnow()
+    previous = connection.current_snapshot
+    combined = combine(
+        load_kept(previous) if previous is not None else None,
+        data,
+        source_of(run, data, at),
+    )
+    data = combined.data
     analysed = analyse(
         data,
         timezone=user.timezone,
@@ -383,7 +387,6 @@ def store_snapshot(
         max_people=config["GRAPH_MAX_PEOPLE"],
     )
     graphs = analysed["graphs"]
-    handles_now = {pid: p.handle for pid, p in data.people.items()}
 
     # Leftovers of runs that died half-way are dropped before building a new snapshot.
     db.session.execute(
@@ -391,20 +394,20 @@ def store_snapshot(
             Snapshot.connection_id == connection.id, Snapshot.complete.is_(False)
         )
     )
-    previous = connection.current_snapshot
-    notes = [*CONNECTORS[connection.network].notes, *data.notes]
-    growth = growth_result(previous, data, handles_now)
+    notes = list(dict.fromkeys([*CONNECTORS[connection.network].notes, *data.notes]))
+    growth = growth_result(combined, previous.created_at if previous else None)
     snapshot = Snapshot(
         connection_id=connection.id,
         sync_run_id=run.id,
         complete=False,
-        created_at=created_at or utcnow(),
+        created_at=at,
         archive_date=data.archive_date,
         followers_count=None if data.followers is None else graphs["followers"]["total"],
         friends_count=None if data.friends is None else graphs["friends"]["total"],
-        posts_count=len({post.external_id for post in data.posts}),
+        posts_count=_shown_count(combined, "posts"),
         mutuals_count=graphs["mutuals"],
         results=dict(snapshot_results(run, data, analysed, growth, notes, seconds)),
+        parts=combined.parts,
         followers_graph=graphs["followers"]["graph"],
         friends_graph=graphs["friends"]["graph"],
     )
@@ -415,6 +418,14 @@ def store_snapshot(
     prune_old_snapshots(connection.id, keep=snapshot.id)
     refresh_matches(connection.user_id)
     return snapshot
+
+
+def _shown_count(combined: Combined, part: str) -> int | None:
+    """The count the page shows for ``part``: ``None`` where nothing of it is known."""
+    shown = combined.parts[part]["shown"]
+    if shown["state"] not in KEEPABLE:
+        return None
+    return len({post.external_id for post in combined.data.posts})
 
 
 def write_rows(

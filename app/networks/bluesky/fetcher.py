@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from app.networks.base import AccountData, Follow, NotAvailable, Person, Post
+from app.networks.base import AccountData, Follow, NotAvailable, PartState, Person, Post
 from app.networks.http import ApiClient, HttpError, graph_candidates, optional_part
 
 BLUESKY_APPVIEW_URL = "https://public.api.bsky.app"
@@ -209,3 +209,11 @@ class _BlueskySync:
                         seen.add(post.external_id)
                         data.posts.append(post)
                 self.report.advance(len(page.get("feed") or []))
+        cut = owner.posts_count is not None and len(data.posts) < owner.posts_count
+        if cut and "posts" not in data.parts:  # a refusal says more than a cut
+            data.mark(
+                "posts",
+                PartState.PARTIAL,
+                total=owner.posts_count,
+                reason=f"Only the newest {len(data.posts):,} posts were read.",
+            )

@@ -30,7 +30,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from app.networks.archive import slugify
-from app.networks.base import AccountData, AuthExpired, NetworkError, Person, Post, Progress
+from app.networks.base import (
+    AccountData,
+    AuthExpired,
+    NetworkError,
+    PartState,
+    Person,
+    Post,
+    Progress,
+)
 from app.networks.http import ApiClient, HttpError
 
 FACEBOOK_GRAPH_URL = "https://graph.facebook.com/v21.0"
@@ -230,6 +238,7 @@ def fetch_facebook(
         _posts(graph, data, max_posts, report)
     else:
         data.notes.append(POSTS_NOTE)
+        data.mark("posts", PartState.REFUSED, reason=POSTS_NOTE)
     data.notes.append(NO_EDGES_NOTE)
     return data
 
@@ -238,6 +247,8 @@ def _friends(graph: _Graph, data: AccountData, granted: bool, report: Progress) 
     if not granted:
         data.followers = data.friends = None
         data.notes.append(FRIENDS_DECLINED_NOTE)
+        for part in ("followers", "friends"):
+            data.mark(part, PartState.REFUSED, reason=FRIENDS_DECLINED_NOTE)
         return
     ids: list[str] = []
     total: int | None = None
@@ -257,7 +268,10 @@ def _friends(graph: _Graph, data: AccountData, granted: bool, report: Progress) 
     # friendship is mutual: the total is both counts
     data.owner.followers_count = data.owner.following_count = total
     if total is not None and len(ids) < total:
-        data.notes.append(FRIENDS_PARTIAL_NOTE.format(listed=len(ids), total=total))
+        note = FRIENDS_PARTIAL_NOTE.format(listed=len(ids), total=total)
+        data.notes.append(note)
+        for part in ("followers", "friends"):
+            data.mark(part, PartState.PARTIAL, total=total, reason=note)
 
 
 def _posts(graph: _Graph, data: AccountData, max_posts: int, report: Progress) -> None:
@@ -273,6 +287,7 @@ def _posts(graph: _Graph, data: AccountData, max_posts: int, report: Progress) -
         if not _is_permission(exc):
             raise
         data.notes.append(POSTS_NOTE)
+        data.mark("posts", PartState.REFUSED, reason=POSTS_NOTE)
 
 
 def exchange_long_lived(

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.networks.archive import slugify
-from app.networks.base import AccountData, NetworkError, Person
+from app.networks.base import AccountData, NetworkError, PartState, Person
 from app.networks.http import ApiClient, HttpError
 
 LINKEDIN_USERINFO_URL = "https://api.linkedin.com/v2/userinfo"
@@ -76,9 +76,17 @@ def fetch_linkedin(
             "the profile permission."
         ) from None
     client.progress.advance()
-    return AccountData(
+    data = AccountData(
         owner=person_from_userinfo(info),
         followers=None,
         friends=None,
         notes=[CONNECTIONS_NOTE, POSTS_NOTE, NO_EDGES_NOTE],
     )
+    for part, reason in (
+        ("followers", CONNECTIONS_NOTE),
+        ("friends", CONNECTIONS_NOTE),
+        ("posts", POSTS_NOTE),
+        ("edges", NO_EDGES_NOTE),
+    ):
+        data.mark(part, PartState.ABSENT, reason=reason)
+    return data

@@ -32,6 +32,7 @@ from app.networks.base import (
     AuthExpired,
     Follow,
     NotAvailable,
+    PartState,
     Person,
     Post,
 )
@@ -291,7 +292,13 @@ class _MastodonSync:
             if ids is not None and not ids and (count or 0) > 0:
                 ids = None  # hide_collections: an empty list although the count says more
             if ids is None:
-                data.notes.append(HIDDEN_NOTE.format(which=reading))
+                note = HIDDEN_NOTE.format(which=reading)
+                data.notes.append(note)
+                data.mark(
+                    "followers" if reading == "followers" else "friends",
+                    PartState.ABSENT,
+                    reason=note,
+                )
             lists[reading] = ids
         data.followers, data.friends = lists["followers"], lists["following"]
         data.people = self.people
@@ -352,4 +359,7 @@ class _MastodonSync:
                 data.posts.extend(post_from_status(status) for status in page)
                 self.report.advance(len(page))
         if owner.posts_count is not None and len(data.posts) < owner.posts_count:
-            data.notes.append(f"Only the newest {len(data.posts)} posts were read.")
+            note = f"Only the newest {len(data.posts)} posts were read."
+            data.notes.append(note)
+            if "posts" not in data.parts:  # not refused
+                data.mark("posts", PartState.PARTIAL, total=owner.posts_count, reason=note)

@@ -38,7 +38,7 @@ from app.networks.archive import (
     iter_chunks,
     parse_iso,
 )
-from app.networks.base import AccountData, ArchiveError, Person, Post, Progress
+from app.networks.base import AccountData, ArchiveError, PartState, Person, Post, Progress
 from app.networks.text import html_to_text
 
 NO_FOLLOWERS = (
@@ -93,7 +93,7 @@ def _import(archive: Archive, progress: Progress) -> AccountData:
     owner.posts_count = len(posts) if outbox_file else None
     if host and owner.handle and "@" not in owner.handle:
         owner.handle = f"{owner.handle}@{host}"
-    return AccountData(
+    data = AccountData(
         owner=owner,
         people=people,
         followers=None,
@@ -103,6 +103,9 @@ def _import(archive: Archive, progress: Progress) -> AccountData:
         archive_date=_archive_date(archive.path),
         missing_parts=log.missing,
     )
+    if not outbox_file:
+        data.mark("posts", PartState.ABSENT, reason="This upload has no outbox.json (posts).")
+    return data
 
 
 def _owner(archive: Archive, actor_file: str | None, log: ImportLog) -> Person:

@@ -55,6 +55,7 @@ from app.networks.base import (
     Follow,
     NetworkError,
     NotAvailable,
+    PartState,
     Person,
     Post,
     Progress,
@@ -471,7 +472,10 @@ class _XSync:
         self.max_people = max_people
         self.totals: dict[str, int] = {}
         self.refused: set[str] = set()  #: stages the API plan does not include
+        self.credit_stages: set[str] = set()  #: stages a 402 refused
         self.out_of_credits: str | None = None  #: the stage where a 402 stopped the sync
+        self.tweet_count = 0  #: posts the account has, beyond the timeline's reach too
+        self.chosen = 0  #: people whose following lists the graph wanted
 
     def run(self) -> AccountData:
         if self.max_reads < 1:
@@ -483,6 +487,7 @@ class _XSync:
         self.budget.spend("profile", 1)
         data = AccountData(owner=person_from_user(me))
         metrics = me.get("public_metrics") or {}
+        self.tweet_count = int(metrics.get("tweet_count") or 0)
         self.totals = {
             "posts": min(int(metrics.get("tweet_count") or 0), TIMELINE_LIMIT),
             "followers": int(metrics.get("followers_count") or 0),
@@ -506,7 +511,51 @@ class _XSync:
         cut = self._cut_note()
         if cut:
             data.notes.append(cut)
+        self._mark_parts(data)
         return data
+
+    def _mark_parts(self, data: AccountData) -> None:
+        """Say which parts are whole, cut by the budget or the timeline, or refused."""
+        plan = {"posts": POSTS_PLAN_NOTE, "followers": FOLLOWERS_PLAN_NOTE}
+        for stage in ("posts", "followers", "friends"):
+            read = len(data.posts) if stage == "posts" else len(getattr(data, stage) or ())
+            if stage in self.refused:
+                data.mark(stage, PartState.REFUSED, reason=plan.get(stage, FRIENDS_PLAN_NOTE))
+            elif self.out_of_credits is not None and (
+                stage in self.credit_stages or (stage != "posts" and getattr(data, stage) is None)
+            ):
+                data.mark(
+                    stage,
+                    PartState.REFUSED,
+                    reason=CREDITS_NOTE.format(stage=self.out_of_credits),
+                )
+            elif stage in self.budget.cut and self.budget.read.get(stage, 0) < self.totals[stage]:
+                total = self.tweet_count if stage == "posts" else self.totals[stage]
+                data.mark(
+                    stage,
+                    PartState.PARTIAL,
+                    count=read,
+                    total=total,
+                    reason="X's read budget for one sync ran out.",
+                )
+            elif stage == "posts" and self.tweet_count > TIMELINE_LIMIT:
+                data.mark(
+                    stage,
+                    PartState.PARTIAL,
+                    count=read,
+                    total=self.tweet_count,
+                    reason=TIMELINE_NOTE,
+                )
+        if not self.include_graph_edges:
+            data.mark("edges", PartState.ABSENT, reason="Follower-of-follower links are off.")
+        elif len(data.lists_fetched) < self.chosen:
+            data.mark(
+                "edges",
+                PartState.PARTIAL,
+                count=len(data.lists_fetched),
+                total=self.chosen,
+                reason="The read budget did not cover every following list.",
+            )
 
     def _allowance(self, stage: str) -> int:
         """This stage's fair share of the reads left, with the stages still to run."""
@@ -521,6 +570,7 @@ class _XSync:
             self.refused.add(stage)
         elif kind == "credits":
             self.out_of_credits = f"{STAGE_LABELS[stage]} were refused"
+            self.credit_stages.add(stage)
         else:
             raise _explain(exc) from None
 
@@ -574,6 +624,7 @@ class _XSync:
         people = data.people
         circle = set(people) | {data.owner.external_id}
         chosen = graph_candidates(data.followers, data.friends, self.max_people)
+        self.chosen = len(chosen)
         self.report.stage("follows", len(chosen))
         unaffordable = 0
         for pid in chosen:

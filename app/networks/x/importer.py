@@ -34,7 +34,7 @@ from app.networks.archive import (
     iter_chunks,
     parse_iso,
 )
-from app.networks.base import AccountData, Person, Post, Progress
+from app.networks.base import AccountData, PartState, Person, Post, Progress
 
 TWEET_PATTERNS = ("data/tweets.js", "data/tweet.js", "data/tweets-part*.js", "data/tweet-part*.js")
 TWEET_PATTERNS_LOOSE = ("tweets.js", "tweet.js", "tweets-part*.js", "tweet-part*.js")
@@ -110,7 +110,7 @@ class _XImport:
             )
         info = self.manifest.get("archiveInfo")
         archive_date = parse_iso(info.get("generationDate")) if isinstance(info, dict) else None
-        return AccountData(
+        data = AccountData(
             owner=owner,
             people=people,
             followers=followers,
@@ -120,6 +120,9 @@ class _XImport:
             archive_date=archive_date,
             missing_parts=self.log.missing,
         )
+        if not tweet_parts:
+            data.mark("posts", PartState.ABSENT, reason="The archive has no data/tweets.js.")
+        return data
 
     # -- locating parts --------------------------------------------------------------------
 
