@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Field, StringField, SubmitField
-from wtforms.validators import ValidationError
+from wtforms import BooleanField, Field, IntegerField, StringField, SubmitField
+from wtforms.validators import NumberRange, Optional, ValidationError
 
 from app.networks.base import Connector
 
@@ -62,11 +62,23 @@ def options_form(connector: Connector, **kwargs: Any) -> FlaskForm:
         submit = SubmitField(f"Connect {connector.name}")
 
     for option in connector.connect_options:
-        field = BooleanField(option.label, description=option.description)
+        field: Field
+        if option.kind == "int":
+            field = IntegerField(
+                option.label,
+                description=option.description,
+                validators=[Optional(), NumberRange(min=1, message="Enter a number above 0.")],
+            )
+        else:
+            field = BooleanField(option.label, description=option.description)
         setattr(OptionsForm, option.name, field)
     return OptionsForm(**kwargs)
 
 
-def chosen_options(connector: Connector, form: FlaskForm) -> dict[str, bool]:
-    """The choices ticked on ``form``."""
-    return {option.name: bool(form[option.name].data) for option in connector.connect_options}
+def chosen_options(connector: Connector, form: FlaskForm) -> dict[str, Any]:
+    """The choices made on ``form``: ticked or not, a number or ``None``."""
+    chosen: dict[str, Any] = {}
+    for option in connector.connect_options:
+        value = form[option.name].data
+        chosen[option.name] = value if option.kind == "int" else bool(value)
+    return chosen

@@ -90,7 +90,7 @@ def _denied(error: str) -> str:
 
 
 def authorize_url(
-    connector: Connector, *, instance_url: str | None = None, options: Mapping[str, bool] = {}
+    connector: Connector, *, instance_url: str | None = None, options: Mapping[str, Any] = {}
 ) -> str:
     """Start a sign-in: keep what the callback needs in the session; return the URL of the
     network's consent page.
@@ -290,7 +290,7 @@ def _expires_at(value: Any) -> datetime | None:
 
 def _finish_authlib(
     connector: Connector, args: Mapping[str, str]
-) -> tuple[dict[str, Any], dict[str, bool], str | None]:
+) -> tuple[dict[str, Any], dict[str, Any], str | None]:
     label = connector.label
     data = FlaskIntegration(connector.key).get_state_data(session, args.get("state"))
     if not isinstance(data, dict):
@@ -330,7 +330,7 @@ def _finish_authlib(
 
 def _finish_own(
     connector: Connector, args: Mapping[str, str]
-) -> tuple[dict[str, Any], dict[str, bool], str | None]:
+) -> tuple[dict[str, Any], dict[str, Any], str | None]:
     """The plain PKCE client's callback. The pending sign-in is taken out of the session
     first, so a callback works once; a verifier that does not match is refused by the
     provider."""

@@ -14,6 +14,7 @@ flashes a message and returns to the connect page with nothing stored.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
@@ -138,8 +139,10 @@ def _options_form(connector: Connector, connection: Connection | None) -> FlaskF
         return None
     form = options_form(connector)
     if connection is not None and not form.is_submitted():
+        stored = connection.options or {}
         for option in connector.connect_options:
-            form[option.name].data = bool((connection.options or {}).get(option.name))
+            value = stored.get(option.name)
+            form[option.name].data = value if option.kind == "int" else bool(value)
     action = "Reconnect" if _reconnect(connection) else "Connect"
     form.submit.label.text = f"{action} {connector.name}"
     return form
@@ -183,9 +186,13 @@ def authorize(network: str) -> BaseResponse:
         abort(405)
     if not connector.configured(current_app.config):
         return back_to_connect(network, oauth.not_configured(connector))
-    options: dict[str, bool] = {}
-    if request.method == "POST":
-        options = chosen_options(connector, options_form(connector))
+    options: dict[str, Any] = {}
+    if request.method == "POST":  # CSRFProtect has checked the token
+        form = options_form(connector)
+        if not form.validate():
+            errors = [error for field in form for error in field.errors]
+            return back_to_connect(network, " ".join(errors) or "Check the form and try again.")
+        options = chosen_options(connector, form)
     return redirect(oauth.authorize_url(connector, options=options))
 
 
@@ -200,7 +207,8 @@ def callback(network: str) -> BaseResponse:
         return back_to_connect(network, oauth.not_configured(connector))
     try:
         account = oauth.finish(connector, request.args)
-        return attach_and_sync(account, **connector.first_sync_params(current_app.config))
+        params = connector.first_sync_params(current_app.config, account.options)
+        return attach_and_sync(account, **params)
     except ConnectError as error:
         log.info("connect: %s sign-in failed: %s", network, error)
         return back_to_connect(network, str(error))

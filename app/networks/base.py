@@ -310,6 +310,7 @@ class ConnectOption:
     name: str
     label: str
     description: str = ""
+    kind: str = "bool"  #: ``bool`` (a checkbox) or ``int`` (an optional whole number)
 
 
 @dataclass(slots=True)
@@ -475,11 +476,13 @@ class Connector:
         """
         return {}
 
-    def stored_options(self, config: Mapping[str, Any], chosen: Mapping[str, bool]) -> dict:
+    def stored_options(self, config: Mapping[str, Any], chosen: Mapping[str, Any]) -> dict:
         """The options to keep on the connection after a sign-in: the choices made."""
         return dict(chosen)
 
-    def first_sync_params(self, config: Mapping[str, Any]) -> dict[str, Any]:
+    def first_sync_params(
+        self, config: Mapping[str, Any], options: Mapping[str, Any]
+    ) -> dict[str, Any]:
         """Parameters of the sync started right after connecting; none by default."""
         return {}
 

@@ -161,6 +161,9 @@ class ApiClient:
     :param service: name used in error messages ("GitHub").
     :param token_source: asked for the bearer token before every request, instead of
         ``token`` (a token that is refreshed while a long sync runs).
+    :param reauthorize: called once when a request is answered 401, for a fresh token to
+        retry it with (a token revoked early while its refresh token still works); a second
+        401 raises :class:`AuthExpired`.
     """
 
     def __init__(
@@ -179,6 +182,7 @@ class ApiClient:
         service: str = "The server",
         headers: Mapping[str, str] | None = None,
         token_source: Callable[[], str] | None = None,
+        reauthorize: Callable[[], str] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
         self.timeout = timeout
@@ -200,6 +204,7 @@ class ApiClient:
         if headers:
             self.session.headers.update(headers)
         self.token_source = token_source
+        self.reauthorize = reauthorize
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
 
@@ -318,12 +323,20 @@ class ApiClient:
         retries_left = self.max_retries if retry else 0
         rate_waits = 0
         delay = self.backoff
+        reauthorized = False
         while True:
             self._wait_if_blocked()
             if self.token_source is not None:
                 self.session.headers["Authorization"] = f"Bearer {self.token_source()}"
             try:
                 return self._attempt(method, url, params, data)
+            except AuthExpired:
+                if self.reauthorize is None or reauthorized:
+                    raise
+                reauthorized = True
+                log.info("%s: token refused; refreshing it once", self.service)
+                self.session.headers["Authorization"] = f"Bearer {self.reauthorize()}"
+                continue
             except _Retry as exc:
                 if retries_left <= 0:
                     log.warning(
@@ -484,6 +497,7 @@ def client_for(
     *,
     token: str | None = None,
     token_source: Callable[[], str] | None = None,
+    reauthorize: Callable[[], str] | None = None,
     progress: Progress | None = None,
     base_url: str | None = None,
 ) -> ApiClient:
@@ -499,6 +513,7 @@ def client_for(
         root,
         token=token,
         token_source=token_source,
+        reauthorize=reauthorize,
         progress=progress,
         service=connector.service_name(root),
         headers=connector.api_headers,

@@ -71,18 +71,19 @@ def produce_live(connection: Connection, run: SyncRun, progress: Progress) -> Ac
         options=dict(connection.options or {}),
         params=dict(run.params or {}),
     )
-    token_source = None
+    token_source = reauthorize = None
     if connection.source == Origin.LIVE:
         keeper = TokenKeeper(connection, connector)
         login.access_token = keeper.current()
         if connector.refreshable:
-            token_source = keeper.current
+            token_source, reauthorize = keeper.current, keeper.force_refresh
     with client_for(
         connector,
         config,
         login,
         token=login.access_token,
         token_source=token_source,
+        reauthorize=reauthorize,
         progress=progress,
     ) as client:
         return connector.fetch(client, login, config)

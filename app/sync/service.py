@@ -74,6 +74,8 @@ class RunProgress:
         self.run = run
         self.interval = interval
         self._last = 0.0
+        #: Requests made, kept here too: a failed run's rollback must not lose the count.
+        self.requests = run.requests
 
     def _flush(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -105,7 +107,8 @@ class RunProgress:
         self._flush(force=True)
 
     def request(self) -> None:
-        self.run.requests += 1
+        self.requests += 1
+        self.run.requests = self.requests
         self._flush()
 
 
@@ -145,19 +148,27 @@ def _run(run: SyncRun) -> None:
         db.session.rollback()
         log.warning("the network refused the stored sign-in: %s", error)
         connection.status = ConnectionStatus.RECONNECT
-        fail(run, str(error) or "The network refused the stored token: reconnect it.")
+        fail(
+            run,
+            str(error) or "The network refused the stored token: reconnect it.",
+            progress.requests,
+        )
     except ArchiveError as error:
         db.session.rollback()
         log.warning("archive refused: %s", error)
-        fail(run, str(error))
+        fail(run, str(error), progress.requests)
     except (NetworkError, SyncRefused) as error:
         db.session.rollback()
         log.warning("sync failed: %s", error)
-        fail(run, str(error))
+        fail(run, str(error), progress.requests)
     except Exception:
         log.exception("sync failed with an unexpected error")
         db.session.rollback()
-        fail(run, "An unexpected error stopped this sync. Your earlier data is unchanged.")
+        fail(
+            run,
+            "An unexpected error stopped this sync. Your earlier data is unchanged.",
+            progress.requests,
+        )
     finally:
         if run.params.get("path") and not run.params.get("keep_file"):
             remove_upload(run.params["path"])
@@ -169,8 +180,14 @@ def _run(run: SyncRun) -> None:
     )
 
 
-def fail(run: SyncRun, message: str) -> None:
-    """Record ``run`` as failed with ``message`` and drop any half-built snapshot."""
+def fail(run: SyncRun, message: str, requests: int | None = None) -> None:
+    """Record ``run`` as failed with ``message`` and drop any half-built snapshot.
+
+    :param requests: the requests the run made (the rollback before this loses the count
+        of the last, not yet committed, ones).
+    """
+    if requests is not None:
+        run.requests = max(run.requests, requests)
     run.status = SyncStatus.FAILED
     run.error = message
     run.paused_until = None

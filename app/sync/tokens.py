@@ -66,6 +66,19 @@ class TokenKeeper:
             )
         return self._refresh(tokens.refresh_token)
 
+    def force_refresh(self) -> str:
+        """Refresh now, whatever the expiry says (the network refused the token early).
+
+        :raises AuthExpired: there is no refresh token, or the refresh was refused.
+        """
+        connection, connector = self.connection, self.connector
+        if not connector.refreshable or not connection.refresh_token:
+            raise AuthExpired(
+                f"{connector.name} refused the saved sign-in; please reconnect. "
+                "Your data stays on the page."
+            )
+        return self._refresh(connection.refresh_token)
+
     def _refresh(self, refresh_token: str) -> str:
         connection, connector = self.connection, self.connector
         assert connector.oauth is not None

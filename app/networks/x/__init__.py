@@ -35,6 +35,7 @@ from app.networks.x.fetcher import (
 from app.networks.x.importer import import_x
 
 GRAPH_EDGES = "include_graph_edges"
+READ_CAP = "read_cap"
 
 
 @dataclass(frozen=True)
@@ -66,11 +67,12 @@ class XBudget:
 
 
 def max_reads(config: Mapping[str, Any], options: Mapping[str, Any] | None = None) -> int:
-    """The read budget of one X sync: ``X_MAX_READS``, or less if the options say so."""
+    """The read budget of one X sync: ``X_MAX_READS`` as set now, or the user's own lower
+    cap (``read_cap``, chosen on the connect page)."""
     budget = int(config["X_MAX_READS"])
-    stored = (options or {}).get("max_reads")
-    if isinstance(stored, int) and not isinstance(stored, bool):
-        budget = min(budget, stored)
+    cap = (options or {}).get(READ_CAP)
+    if isinstance(cap, int) and not isinstance(cap, bool) and cap > 0:
+        budget = min(budget, cap)
     return max(budget, 0)
 
 
@@ -146,6 +148,12 @@ class X(Connector):
     service = "X"
     connect_options = (
         ConnectOption(GRAPH_EDGES, "Also read who my followers follow (graph edges)"),
+        ConnectOption(
+            READ_CAP,
+            "My own read cap per sync (optional)",
+            "Lower than the server's budget to spend less; empty for the server's budget.",
+            kind="int",
+        ),
     )
     expired_message = "The X sign-in has run out and cannot be renewed; please reconnect."
     refreshable = True
@@ -162,12 +170,20 @@ class X(Connector):
     ) -> dict[str, Any]:
         return {"x_budget": budget(config, counts, options)}
 
-    def stored_options(self, config: Mapping[str, Any], chosen: Mapping[str, bool]) -> dict:
-        return {GRAPH_EDGES: bool(chosen.get(GRAPH_EDGES)), "max_reads": max_reads(config)}
+    def stored_options(self, config: Mapping[str, Any], chosen: Mapping[str, Any]) -> dict:
+        """The graph-edges choice and the user's own read cap (the server's budget is read
+        from settings at every sync, so raising ``X_MAX_READS`` reaches every connection)."""
+        cap = chosen.get(READ_CAP)
+        return {
+            GRAPH_EDGES: bool(chosen.get(GRAPH_EDGES)),
+            READ_CAP: cap if isinstance(cap, int) and cap > 0 else None,
+        }
 
-    def first_sync_params(self, config: Mapping[str, Any]) -> dict[str, Any]:
+    def first_sync_params(
+        self, config: Mapping[str, Any], options: Mapping[str, Any]
+    ) -> dict[str, Any]:
         # /2/users/me was read (and billed) to connect: the first sync has one read less.
-        return {"max_reads": max_reads(config) - 1}
+        return {"max_reads": max_reads(config, options) - 1}
 
     def fetch(self, client: ApiClient, login: Login, config: Mapping[str, Any]) -> AccountData:
         """Read the account inside its read budget: ``X_MAX_READS``, lowered by the stored

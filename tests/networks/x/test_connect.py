@@ -185,7 +185,7 @@ def test_full_dance_stores_tokens_and_syncs_inside_the_budget(app, auth, client,
     assert connection.refresh_token in fx.refresh_tokens
     expires = connection.token_expires_at
     assert before + timedelta(hours=2) <= expires <= datetime.now(UTC) + timedelta(hours=2)
-    assert connection.options == {"include_graph_edges": False, "max_reads": 2000}
+    assert connection.options == {"include_graph_edges": False, "read_cap": None}
     stored = db.session.execute(text("SELECT access_token, refresh_token FROM connections")).one()
     key = fernet_for(app.config["TOKEN_ENCRYPTION_KEY"])
     for plain, cipher in zip(
@@ -245,15 +245,42 @@ def test_budget_is_never_exceeded_through_the_app(app, auth, client, user, fx, b
         assert "Stopped at the read budget" in page
 
 
-def test_a_lower_stored_budget_wins(auth, client, user, fx):
+def test_the_users_own_lower_cap_wins(auth, client, user, fx):
     auth.login()
     dance(client)
     (connection,) = connections()
-    connection.options = {**connection.options, "max_reads": 3}
+    connection.options = {**connection.options, "read_cap": 3}
     db.session.commit()
     spent = fx.total_reads()
     assert sync(client).status == "done"
     assert fx.total_reads() - spent == 3
+
+
+def test_the_cap_is_chosen_on_the_connect_page(auth, client, user, fx):
+    auth.login()
+    token = csrf_token(client, CONNECT)
+    response = client.post(AUTHORIZE, data={"csrf_token": token, "read_cap": "0"})
+    assert response.headers["Location"] == CONNECT
+    assert "Enter a number above 0." in flashed(client)
+    response = client.post(AUTHORIZE, data={"csrf_token": token, "read_cap": "25"})
+    client.get(consent(response.headers["Location"]))
+    (connection,) = connections()
+    assert connection.options == {"include_graph_edges": False, "read_cap": 25}
+    run = db.session.scalars(select(SyncRun)).one()
+    assert run.params == {"max_reads": 24}
+
+
+def test_raising_the_server_budget_reaches_existing_connections(app, auth, client, user, fx):
+    auth.login()
+    dance(client)
+    app.config["X_MAX_READS"] = 4
+    spent = fx.total_reads()
+    assert sync(client).status == "done"
+    assert fx.total_reads() - spent == 4
+    app.config["X_MAX_READS"] = 6
+    spent = fx.total_reads()
+    assert sync(client).status == "done"
+    assert fx.total_reads() - spent == 6  # not held at the connect-time value
 
 
 def test_denied_consent_stores_nothing(auth, client, user, fx):
@@ -412,6 +439,33 @@ def test_token_running_out_mid_sync_is_refreshed(auth, client, user, fx, monkeyp
     assert fx.count("/2/oauth2/token") == 2
     db.session.refresh(connection)
     assert connection.current_snapshot.followers_count == 5
+
+
+def test_a_401_with_a_working_refresh_token_refreshes_once_and_goes_on(auth, client, user, fx):
+    auth.login()
+    dance(client)
+    (connection,) = connections()
+    old_access = connection.access_token
+    fx.tokens.discard(old_access)  # X revoked the access token early; the refresh token works
+    fx.issued.pop(old_access, None)
+
+    run = sync(client)
+    assert (run.status, run.error) == ("done", None)
+    db.session.refresh(connection)
+    assert connection.status == "ok"
+    assert connection.access_token != old_access and connection.access_token in fx.issued
+    assert fx.count("/2/oauth2/token") == 2  # the code exchange, then one refresh
+    assert connection.current_snapshot.followers_count == 5
+
+
+def test_a_failed_run_records_every_request_it_made(auth, client, user, fx):
+    auth.login()
+    dance(client)
+    fx.reset_log()
+    fx.fail_next(4, status=503, path="/2/users/me")  # four tries, all refused
+    run = sync(client)
+    assert run.status == "failed"
+    assert run.requests == len(fx.requests) == 4
 
 
 def test_refused_refresh_asks_to_reconnect_and_keeps_the_data(auth, client, user, fx):
