@@ -57,6 +57,10 @@ def attach(user: User, account: Account) -> Connection:
         db.session.add(connection)
     else:
         _check_same(connection, account)
+        # An imported archive of the same account becomes a live connection; its data stays
+        # and is merged with what the live reads give (the archive's complete lists are kept
+        # until a complete live read replaces them).
+        connection.source = account.source
     connection.external_id = person.external_id
     connection.handle = person.handle
     connection.display_name = person.name
@@ -75,13 +79,23 @@ def attach(user: User, account: Account) -> Connection:
     return connection
 
 
+def _archive_of(connection: Connection, account: Account) -> bool:
+    """Whether ``connection`` holds an imported archive of the account now signed in to."""
+    if connection.source != Origin.IMPORT or account.source not in (Origin.LIVE, Origin.PUBLIC):
+        return False
+    person = account.person
+    if connection.external_id in (None, person.external_id):
+        return True
+    return bool(connection.handle) and connection.handle.lower() == person.handle.lower()
+
+
 def _check_same(connection: Connection, account: Account) -> None:
     same = (
         connection.source == account.source
         and connection.external_id in (None, account.person.external_id)
         and connection.instance_url == account.instance_url
     )
-    if same:
+    if same or _archive_of(connection, account):
         return
     kinds = {Origin.IMPORT: "an imported archive", Origin.DEMO: "demo data"}
     shown = f"@{connection.handle}" if connection.handle else ""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from flask import abort
@@ -30,7 +30,7 @@ from app.models import (
     User,
 )
 from app.networks import CONNECTORS
-from app.networks.base import Connector
+from app.networks.base import Connector, PartState
 from app.sync.runner import INTERRUPTED, is_stale
 
 ROLES = ("followers", "friends")
@@ -134,16 +134,122 @@ def latest_run(connection: Connection) -> SyncRun | None:
 
 
 def growth_series(connection: Connection) -> list[dict[str, Any]]:
-    """Followers and friends counts of every finished snapshot, oldest first."""
+    """Followers and friends of every finished sync, in the order of the dates they are as of.
+
+    A point counts a list only where that sync read it completely; a partial, refused or
+    missing read is a gap (``None``), never a drop. ``archive`` marks points that came from an
+    imported archive (dated by the archive, not by the upload).
+    """
     rows = db.session.execute(
-        select(Snapshot.created_at, Snapshot.followers_count, Snapshot.friends_count)
+        select(
+            Snapshot.created_at,
+            Snapshot.followers_count,
+            Snapshot.friends_count,
+            Snapshot.parts,
+            Snapshot.archive_date,
+            Snapshot.results["source"].as_string().label("source"),
+        )
         .where(Snapshot.connection_id == connection.id, Snapshot.complete.is_(True))
         .order_by(Snapshot.created_at, Snapshot.id)
     ).all()
-    return [
-        {"at": row.created_at, "followers": row.followers_count, "friends": row.friends_count}
-        for row in rows
-    ]
+    points = []
+    for row in rows:
+        if row.parts:
+            reads = {name: part["read"] for name, part in row.parts.items()}
+            points.append(
+                {
+                    "at": datetime.fromisoformat(reads["followers"]["as_of"]),
+                    "synced_at": row.created_at,
+                    "followers": _complete_count(reads["followers"]),
+                    "friends": _complete_count(reads["friends"]),
+                    "archive": reads["followers"]["kind"] == "import",
+                }
+            )
+        else:  # stored before parts were recorded
+            points.append(
+                {
+                    "at": row.archive_date or row.created_at,
+                    "synced_at": row.created_at,
+                    "followers": row.followers_count,
+                    "friends": row.friends_count,
+                    "archive": row.source == "import",
+                }
+            )
+    points.sort(key=lambda point: point["at"])
+    return points
+
+
+def _complete_count(read: Mapping[str, Any]) -> int | None:
+    return read["count"] if read["state"] == PartState.COMPLETE else None
+
+
+PART_LABELS = {
+    "profile": "Profile counts",
+    "followers": "Followers",
+    "friends": "Friends (you follow)",
+    "posts": "Posts",
+    "edges": "Follow links among them",
+}
+SOURCE_LABELS = {
+    "live": "live sync",
+    "public": "public read",
+    "import": "archive",
+    "demo": "demo data",
+}
+
+
+def part_rows(snapshot: Snapshot) -> list[dict[str, Any]]:
+    """Per part: what the page shows, from which sources, as of when, and (when the newest
+    read gave less and the earlier version was kept) what that read gave and why."""
+    if not snapshot.parts:
+        return []
+    rows = []
+    for name, label in PART_LABELS.items():
+        part = snapshot.parts.get(name)
+        if part is None:
+            continue
+        shown, read = part["shown"], part["read"]
+        read_source = {"kind": read["kind"], "file": read.get("file"), "as_of": read["as_of"]}
+        kept = read_source not in (shown.get("sources") or [])
+        rows.append(
+            {
+                "part": name,
+                "label": label,
+                "state": shown["state"],
+                "shown": _amount(shown),
+                "reason": shown.get("reason"),
+                "sources": [
+                    {
+                        "kind": SOURCE_LABELS.get(src["kind"], src["kind"]),
+                        "file": src.get("file"),
+                        "as_of": datetime.fromisoformat(src["as_of"]),
+                    }
+                    for src in shown.get("sources") or []
+                ],
+                "newest": {
+                    **read,
+                    "text": _amount(read),
+                    "at": datetime.fromisoformat(read["as_of"]),
+                }
+                if kept
+                else None,
+            }
+        )
+    return rows
+
+
+def _amount(part: Mapping[str, Any]) -> str:
+    """``1,234``, ``500 of 789``, ``not in this source``, ``refused``."""
+    state, count, total = part["state"], part.get("count"), part.get("total")
+    if state == PartState.ABSENT:
+        return "not provided"
+    if state == PartState.REFUSED:
+        return "refused"
+    if count is None:
+        return "complete" if state == PartState.COMPLETE else "partial"
+    if state == PartState.PARTIAL and total is not None and total > count:
+        return f"{count:,} of {total:,}"
+    return f"{count:,}"
 
 
 @dataclass
@@ -262,7 +368,11 @@ def network_charts(
         ),
         "growth": chart(
             "line",
-            [point["at"].astimezone(zone).strftime("%Y-%m-%d %H:%M") for point in growth],
+            [
+                point["at"].astimezone(zone).strftime("%Y-%m-%d %H:%M")
+                + (" (archive)" if point.get("archive") else "")
+                for point in growth
+            ],
             [
                 {
                     "label": "Followers",

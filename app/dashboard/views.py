@@ -113,6 +113,7 @@ def network(network: str) -> str:
         friends_page=lists["friends"][0],
         friends_rows=lists["friends"][1],
         growth=growth,
+        parts={row["part"]: row for row in service.part_rows(snapshot)},
         datasets=service.DATASETS,
         confirm_form=ConfirmForm(),
     )

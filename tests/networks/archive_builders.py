@@ -126,6 +126,8 @@ def x_files(
     account: bool = True,
     root: str = "",
     generated: str = "2024-02-03T04:05:06.789Z",
+    account_id: str = "1000",
+    username: str = "ana_example",
 ) -> dict[str, str]:
     """An X archive's files: ``data/manifest.js``, tweets (in parts), followers, account..."""
     tweet_type = "tweet" if old_names else "tweets"
@@ -187,8 +189,8 @@ def x_files(
                     "account": {
                         "email": "owner@example.org",
                         "createdVia": "web",
-                        "username": "ana_example",
-                        "accountId": "1000",
+                        "username": username,
+                        "accountId": account_id,
                         "createdAt": "2010-01-01T00:00:00.000Z",
                         "accountDisplayName": "Ana Exämple",
                     }
@@ -213,8 +215,8 @@ def x_files(
     if manifest:
         config = {
             "userInfo": {
-                "accountId": "1000",
-                "userName": "ana_example",
+                "accountId": account_id,
+                "userName": username,
                 "displayName": "Ana Exämple",
             },
             "archiveInfo": {

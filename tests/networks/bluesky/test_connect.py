@@ -137,13 +137,36 @@ def test_same_handle_again_resyncs_and_another_is_refused(auth, client, user, sk
     assert connection.handle == "me.bsky.social"
 
 
-def test_an_imported_bluesky_is_not_overwritten(auth, client, user, sky):
-    db.session.add(Connection(user_id=user.id, network="bluesky", source="import"))
+def test_an_imported_archive_of_another_account_is_not_overwritten(auth, client, user, sky):
+    db.session.add(
+        Connection(
+            user_id=user.id,
+            network="bluesky",
+            source="import",
+            external_id="did:plc:someoneelse",
+            handle="did:plc:someoneelse",
+        )
+    )
     db.session.commit()
     auth.login()
     page = submit(client, "me.bsky.social").get_data(as_text=True)
-    assert "already holds an imported archive" in page
+    assert "already holds @did:plc:someoneelse (an imported archive)" in page
     assert connections()[0].source == "import"
+
+
+def test_an_imported_archive_of_the_same_account_goes_live_and_keeps_its_data(
+    auth, client, user, sky
+):
+    me = did_of(sky.world.owner)
+    db.session.add(
+        Connection(user_id=user.id, network="bluesky", source="import", external_id=me, handle=me)
+    )
+    db.session.commit()
+    auth.login()
+    submit(client, "me.bsky.social")
+    (connection,) = connections()
+    assert (connection.source, connection.external_id) == ("public", me)
+    assert connection.current_snapshot is not None  # the public read ran and was stored
 
 
 def test_a_demo_bluesky_with_a_handle_is_not_overwritten(auth, client, user, sky):
