@@ -191,7 +191,7 @@ def test_import_command(app, runner, user, tmp_path):
     )
     result = runner.invoke(args=["import", "linkedin", str(path), "--user", "user0"])
     assert result.exit_code == 0, result.output
-    assert "Imported: 1 followers, 1 friends, 0 posts." in result.output
+    assert "Imported: 1 followers, 1 friends, no posts." in result.output  # no Shares.csv
     assert path.exists()  # a file named on the command line is never deleted
 
 

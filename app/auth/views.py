@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import TypeGuard
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -17,8 +17,13 @@ bp = Blueprint("auth", __name__)
 
 
 def is_local_path(target: str | None) -> TypeGuard[str]:
-    """Whether ``target`` is a path on this site (safe to redirect to after sign-in)."""
+    """Whether ``target`` is a path on this site (safe to redirect to after sign-in).
+
+    Control characters (a CR/LF header injection, a NUL) are refused before anything else.
+    """
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return False
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in unquote(target)):
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc

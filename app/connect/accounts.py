@@ -84,9 +84,10 @@ def _archive_of(connection: Connection, account: Account) -> bool:
     if connection.source != Origin.IMPORT or account.source not in (Origin.LIVE, Origin.PUBLIC):
         return False
     person = account.person
-    if connection.external_id in (None, person.external_id):
-        return True
-    return bool(connection.handle) and connection.handle.lower() == person.handle.lower()
+    same_handle = (connection.handle or "").lower() == person.handle.lower()
+    if connection.external_id is None:  # no import has finished: nothing of anyone's yet
+        return not connection.handle or same_handle
+    return connection.external_id == person.external_id or same_handle
 
 
 def _check_same(connection: Connection, account: Account) -> None:

@@ -418,6 +418,23 @@ def people_query(snapshot: Snapshot, role: str, search: str = "") -> Select[Any]
     return query
 
 
+#: The longest search the lists take, and the highest page number asked for.
+SEARCH_MAX, PAGE_MAX = 200, 100_000
+
+
+def clean_search(text: str) -> str:
+    """A search as the lists take it: control characters (a NUL) removed, at most
+    :data:`SEARCH_MAX` characters."""
+    return "".join(ch for ch in text if ch.isprintable())[:SEARCH_MAX]
+
+
+def clean_page(page: int | None) -> int:
+    """A page number between 1 and :data:`PAGE_MAX` (a page past the end shows as empty)."""
+    if page is None or page < 1:
+        return 1
+    return min(page, PAGE_MAX)
+
+
 def people_page(
     snapshot: Snapshot,
     role: str,

@@ -79,8 +79,8 @@ def network(network: str) -> str:
         role = "followers"
     sort = request.args.get("sort", "overlap")
     order = request.args.get("order", "desc")
-    search = request.args.get("q", "")
-    page = request.args.get("page", 1, type=int)
+    search = service.clean_search(request.args.get("q", ""))
+    page = service.clean_page(request.args.get("page", 1, type=int))
     lists = {}
     for name in service.ROLES:
         mine = name == role

@@ -45,6 +45,7 @@ from app.models import (
 from app.networks import CONNECTORS
 from app.networks.base import AccountData, ArchiveError, AuthExpired, NetworkError
 from app.networks.base import Person as PersonRecord
+from app.sync.clean import make_safe
 from app.sync.matches import refresh_matches
 from app.sync.parts import KEEPABLE, Combined, combine, growth_lists, load_kept, source_of
 from app.sync.producers import PRODUCERS
@@ -389,6 +390,7 @@ def store_snapshot(
     user = db.session.get(User, connection.user_id)
     assert user is not None
     progress.stage("analysing")
+    make_safe(data)
     at = created_at or utcnow()
     previous = connection.current_snapshot
     combined = combine(

@@ -256,3 +256,13 @@ def test_a_malformed_archive_changes_nothing(auth, client, user, tmp_path):
     assert run.status == "failed"
     assert current(connection).id == before
     assert json.loads(json.dumps(current(connection).parts))["friends"]["shown"]["count"] == 1
+
+
+def test_each_note_appears_once(auth, client, user, fx):
+    auth.login()
+    connect_x(client)
+    page = text(client.get(PAGE))
+    notes = page.split('<ul class="data-notes">', 1)[1].split("</ul>", 1)[0]
+    items = [item.split("</li>", 1)[0].strip() for item in notes.split("<li>")[1:]]
+    assert items and len(items) == len(set(items))
+    assert sum("3,200 newest posts" in item for item in items) == 1

@@ -123,8 +123,8 @@ class X(Connector):
     edges = True
     profile_url = "https://x.com/{handle}"
     notes = (
-        "X returns at most the 3,200 newest posts, and every read is billed: "
-        "follower-of-follower links are read only when you switch them on.",
+        "Every read on X is billed: follower-of-follower links are read only when you "
+        "switch them on.",
     )
     archive_hint = "Settings > Your account > Download an archive of your data"
     archive_help = (
