@@ -106,8 +106,26 @@ def shown_parts(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
     }
 
 
+def load_lists(snapshot: Snapshot) -> Kept:
+    """Only the follower and friend ids (and handles) of ``snapshot``: all growth needs when
+    the new read replaces every part."""
+    kept = Kept(parts=shown_parts(snapshot), profile=dict(snapshot.results.get("profile") or {}))
+    rows = db.session.execute(
+        select(Person.external_id, Person.handle, Person.is_follower, Person.is_friend).where(
+            Person.snapshot_id == snapshot.id
+        )
+    )
+    for pid, handle, is_follower, is_friend in rows:
+        kept.people[pid] = PersonRecord(external_id=pid, handle=handle)
+        if is_follower:
+            kept.followers.append(pid)
+        if is_friend:
+            kept.friends.append(pid)
+    return kept
+
+
 def load_kept(snapshot: Snapshot) -> Kept:
-    """The rows and part records of ``snapshot``."""
+    """The rows and part records of ``snapshot``: what a merge keeps."""
     kept = Kept(parts=shown_parts(snapshot), profile=dict(snapshot.results.get("profile") or {}))
     for row in db.session.scalars(select(Person).where(Person.snapshot_id == snapshot.id)):
         kept.people[row.external_id] = PersonRecord(
@@ -198,10 +216,15 @@ class Combined:
     kept: Kept | None
 
 
-def combine(kept: Kept | None, data: AccountData, source: dict[str, Any]) -> Combined:
-    """Merge a new read into what is kept, part by part (see the module's rules)."""
+def combine(previous: Snapshot | None, data: AccountData, source: dict[str, Any]) -> Combined:
+    """Merge a new read into what ``previous`` (the current snapshot) shows, part by part
+    (see the module's rules).
+
+    The previous rows are read only when something of them is kept: a read that replaces
+    every part (the usual complete sync) reads back only the previous lists, for growth.
+    """
     reads = {name: data.part(name) for name in PARTS}
-    shown = kept.parts if kept else {}
+    shown = shown_parts(previous) if previous is not None else {}
     parts: dict[str, dict[str, Any]] = {}
     taken: dict[str, bool] = {}
     for name in PARTS:
@@ -218,8 +241,15 @@ def combine(kept: Kept | None, data: AccountData, source: dict[str, Any]) -> Com
         for name in ("followers", "friends")
         if reads[name].state == PartState.COMPLETE and shown.get(name, {}).get("state") == COMPLETE
     }
-    if kept is not None:
+    if previous is None:
+        return Combined(data, parts, comparable, None)
+    keeps = not all(taken.values()) or not reads["posts"].usable
+    named_elsewhere = any(id_only(person) for person in data.people.values())
+    if keeps or named_elsewhere:
+        kept = load_kept(previous)
         _merge_into(data, kept, taken, parts, source)
+    else:
+        kept = load_lists(previous)
     return Combined(data, parts, comparable, kept)
 
 

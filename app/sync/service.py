@@ -47,7 +47,7 @@ from app.networks.base import AccountData, ArchiveError, AuthExpired, NetworkErr
 from app.networks.base import Person as PersonRecord
 from app.sync.clean import make_safe
 from app.sync.matches import refresh_matches
-from app.sync.parts import KEEPABLE, Combined, combine, growth_lists, load_kept, source_of
+from app.sync.parts import KEEPABLE, Combined, combine, growth_lists, source_of
 from app.sync.producers import PRODUCERS
 
 log = logging.getLogger(__name__)
@@ -394,7 +394,7 @@ def store_snapshot(
     at = created_at or utcnow()
     previous = connection.current_snapshot
     combined = combine(
-        load_kept(previous) if previous is not None else None,
+        previous,
         data,
         source_of(run, data, at),
     )
