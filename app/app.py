@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, render_template, request
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -95,8 +96,20 @@ def register_errorhandlers(app: Flask) -> None:
         app.register_error_handler(code, render_error)
 
 
+def private_response(response: Response) -> bool:
+    """Whether ``response`` must not be kept by browsers or proxies: anything shown to a
+    signed-in user, every JSON answer and every download. Static files keep their caching."""
+    endpoint = request.endpoint or ""
+    if endpoint == "static" or endpoint.endswith(".static"):
+        return False
+    if response.is_json or "attachment" in response.headers.get("Content-Disposition", ""):
+        return True
+    return bool(current_user.is_authenticated)
+
+
 def register_security_headers(app: Flask) -> None:
-    """Send the security headers on every response."""
+    """Send the security headers on every response, and ``Cache-Control: no-store`` on the
+    private ones (:func:`private_response`) unless the view set its own."""
 
     @app.after_request
     def add_headers(response: Response) -> Response:
@@ -106,6 +119,9 @@ def register_security_headers(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if private_response(response):
+            response.headers.setdefault("Cache-Control", "no-store")
+            response.headers.setdefault("Pragma", "no-cache")
         return response
 
 

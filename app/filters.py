@@ -1,4 +1,5 @@
-"""Jinja filters: formatting only (numbers, percentages, times in the user's time zone)."""
+"""Jinja filters: formatting only (numbers, percentages, times in the user's time zone) and
+``safe_href``, which lets only http(s) links from stored data become an ``href``."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 from flask_login import current_user
+
+from app.networks.text import safe_url
 
 #: What the pages show for a number that a network does not publish.
 UNKNOWN = "n/a"
@@ -71,12 +74,22 @@ def duration(seconds: float | None) -> str:
     return f"{round(hours / 24)} days"
 
 
+def safe_href(value: object) -> str | None:
+    """A stored URL fit for an ``href`` (absolute http/https, see
+    :func:`app.networks.text.safe_url`), or ``None``: the template then shows plain text.
+
+    Use it as ``{% set href = row.url|safe_href %}{% if href %}<a href="{{ href }}">``.
+    """
+    return safe_url(value)
+
+
 FILTERS = {
     "number": number,
     "compact": compact,
     "percent": percent,
     "localtime": localtime,
     "duration": duration,
+    "safe_href": safe_href,
 }
 
 

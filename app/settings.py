@@ -7,12 +7,14 @@ limits and API base URLs live here so tests can point them at 127.0.0.1.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+from sqlalchemy.engine import make_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
@@ -35,20 +37,75 @@ def database_url(default: str) -> str:
     return url
 
 
+#: Modes of what the app creates: readable by the account the app runs as, nobody else.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def make_private_dir(path: str | os.PathLike[str]) -> None:
+    """Create the folder ``path`` (and missing parents) owner-only, if it does not exist.
+
+    Only the last folder gets :data:`PRIVATE_DIR_MODE`; an existing folder is left as it is.
+    """
+    os.makedirs(path, mode=PRIVATE_DIR_MODE, exist_ok=True)
+
+
+def create_private_file(path: str | os.PathLike[str]) -> int:
+    """Create the file ``path`` owner-only (:data:`PRIVATE_FILE_MODE`) and return its open
+    descriptor for writing; the mode is set at creation, so no one can open it in between.
+
+    :raises FileExistsError: the file is already there.
+    """
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+
+
 def instance_secret(name: str, make: Callable[[], object]) -> str:
     """Read a secret kept in ``instance/<name>``, creating it with ``make()`` the first time.
 
     Development servers keep their secret key and token key across restarts this way, so
-    sessions and stored tokens survive a reload.
+    sessions and stored tokens survive a reload. The file is created ``0600`` (and
+    ``instance/`` ``0700`` when this makes it); an existing one readable by others is
+    tightened to ``0600``.
     """
     path = INSTANCE_DIR / name
+    if not path.exists():
+        make_private_dir(INSTANCE_DIR)
+        value = str(make())
+        try:
+            descriptor = create_private_file(path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        else:
+            with os.fdopen(descriptor, "w") as file:
+                file.write(value + "\n")
+            return value
+    if path.stat().st_mode & 0o077:
+        path.chmod(PRIVATE_FILE_MODE)
+    return path.read_text().strip()
+
+
+def create_sqlite_file(uri: str) -> None:
+    """Create the SQLite database file of ``uri`` empty and ``0600`` if it does not exist yet,
+    so the database SQLite then fills (and its journal, which SQLite gives the database's
+    mode) is owner-only. Other databases, in-memory ones and existing files are left alone.
+
+    A relative path is under ``instance/``, as Flask-SQLAlchemy reads it.
+    """
+    if not uri.startswith("sqlite"):
+        return
+    url = make_url(uri)
+    database = url.database or ""
+    if database in ("", ":memory:"):
+        return
+    if database.startswith("file:") or url.query.get("uri"):
+        return  # SQLite URI filenames (shared memory, read-only modes): not a plain path
+    path = Path(database) if os.path.isabs(database) else INSTANCE_DIR / database
     if path.exists():
-        return path.read_text().strip()
-    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    value = str(make())
-    path.write_text(value + "\n")
-    path.chmod(0o600)
-    return value
+        return
+    if path.parent == INSTANCE_DIR:
+        make_private_dir(INSTANCE_DIR)
+    with contextlib.suppress(FileExistsError, FileNotFoundError):
+        os.close(create_private_file(path))
 
 
 def env_flag(name: str, default: bool = False) -> bool:
@@ -155,13 +212,15 @@ class DevConfig(Config):
 
     @classmethod
     def finalize(cls, config: dict) -> None:
-        """Fill in the secret key and token key from ``instance/``, creating them once."""
+        """Fill in the secret key and token key from ``instance/``, creating them once, and
+        create the SQLite database file owner-only (:func:`create_sqlite_file`)."""
         if not config.get("SECRET_KEY"):
             config["SECRET_KEY"] = instance_secret("secret_key", lambda: secrets.token_hex(32))
         if not config.get("TOKEN_ENCRYPTION_KEY"):
             config["TOKEN_ENCRYPTION_KEY"] = instance_secret(
                 "token_key", lambda: Fernet.generate_key().decode()
             )
+        create_sqlite_file(config.get("SQLALCHEMY_DATABASE_URI") or "")
 
 
 class TestConfig(Config):
@@ -186,7 +245,8 @@ class ProdConfig(Config):
 
     @classmethod
     def finalize(cls, config: dict) -> None:
-        """Refuse to start without the secrets production needs.
+        """Refuse to start without the secrets production needs; a SQLite database file is
+        created owner-only (:func:`create_sqlite_file`).
 
         :raises ConfigError: naming every missing variable.
         """
@@ -201,6 +261,7 @@ class ProdConfig(Config):
         config["SECRET_KEY"] = os.environ["SECRET_KEY"]
         config["TOKEN_ENCRYPTION_KEY"] = os.environ["TOKEN_ENCRYPTION_KEY"]
         config["SQLALCHEMY_DATABASE_URI"] = database_url(os.environ["DATABASE_URL"])
+        create_sqlite_file(config["SQLALCHEMY_DATABASE_URI"])
 
 
 CONFIGS = {"DevConfig": DevConfig, "ProdConfig": ProdConfig, "TestConfig": TestConfig}

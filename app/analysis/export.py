@@ -16,6 +16,7 @@ import csv
 import io
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -60,7 +61,11 @@ GRAPH_CSV_COLUMNS = ["kind", *NODE_COLUMNS, *EDGE_COLUMNS]
 #: Rows written per yielded chunk.
 CHUNK_ROWS = 500
 #: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+#: The signs a spreadsheet starts a formula with, compared after NFKC folding, so the
+#: full-width (U+FF1D, U+FF0B, U+FF0D, U+FF20) and small (U+FE66, U+FE62, U+FE63, U+FE6B)
+#: forms count too.
+_FORMULA_SIGNS = frozenset("=+-@")
 #: Characters XML 1.0 does not allow at all, even escaped.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -68,8 +73,9 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 def csv_cell(value: Any) -> Any:
     """Make one value safe and plain for a CSV cell.
 
-    Strings starting with ``= + - @``, tab or CR get a leading ``'`` so spreadsheets show
-    them as text; numbers are left as numbers (a negative ``int`` is not escaped). ``None``
+    Strings that :func:`looks_like_formula` (``= + - @``, tab, CR or LF first, or a formula
+    sign after leading spaces, in any width) get a leading ``'`` so spreadsheets show them
+    as text; numbers are left as numbers (a negative ``int`` is not escaped). ``None``
     becomes an empty cell, booleans ``true``/``false``, lists and dicts JSON.
     """
     if value is None:
@@ -83,9 +89,26 @@ def csv_cell(value: Any) -> Any:
     if isinstance(value, list | dict | tuple):
         value = json.dumps(value, ensure_ascii=False)
     text = str(value)
-    if text.startswith(FORMULA_START):
+    if looks_like_formula(text):
         return "'" + text
     return text
+
+
+def looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet may read ``text`` as a formula.
+
+    True for text starting with one of :data:`FORMULA_START`, and for text whose first
+    visible character is a formula sign in any width (full-width ``U+FF1D`` too) after leading
+    whitespace (spaces, NBSP and the other Unicode spaces, line breaks) and invisible
+    characters (zero-width space, byte order mark, controls), which spreadsheets skip.
+    """
+    if text.startswith(FORMULA_START):
+        return True
+    for char in text:
+        if char.isspace() or unicodedata.category(char) in ("Cc", "Cf"):
+            continue
+        return unicodedata.normalize("NFKC", char) in _FORMULA_SIGNS
+    return False
 
 
 def csv_stream(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> Iterator[str]:

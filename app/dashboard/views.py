@@ -31,6 +31,7 @@ from app.filters import user_zone
 from app.models import Connection, User
 from app.networks import CONNECTORS
 from app.networks.base import Origin
+from app.settings import PRIVATE_DIR_MODE, create_private_file, make_private_dir
 from app.sync.runner import SyncRefused, can_sync, start_sync
 from app.sync.service import disconnect
 
@@ -200,13 +201,17 @@ def save_upload(storage: FileStorage) -> str:
     """Stream an uploaded file to a fresh folder of its own; return its path.
 
     The file keeps its (sanitised) name, which importers use to recognise a lone
-    ``Connections.csv`` or ``following_accounts.csv``.
+    ``Connections.csv`` or ``following_accounts.csv``. Folders are made ``0700`` and the file
+    ``0600``: uploads are people's private archives.
     """
-    folder = os.path.join(current_app.config["UPLOAD_FOLDER"], secrets.token_hex(16))
-    os.makedirs(folder)
+    root = current_app.config["UPLOAD_FOLDER"]
+    make_private_dir(root)
+    folder = os.path.join(root, secrets.token_hex(16))
+    os.mkdir(folder, PRIVATE_DIR_MODE)
     name = secure_filename(storage.filename or "") or "upload"
     path = os.path.join(folder, name)
-    storage.save(path)
+    with os.fdopen(create_private_file(path), "wb") as file:
+        storage.save(file)
     return path
 
 

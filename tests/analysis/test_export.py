@@ -74,6 +74,40 @@ def test_csv_cell(value, expected) -> None:
     assert csv_cell(value) == expected
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        " =1+2",  # leading space
+        "   +1",
+        "\t=cmd",
+        "\t plain",  # a leading tab is escaped whatever follows (OWASP)
+        '\n=HYPERLINK("https://evil.example")',  # leading LF
+        "\r\n@SUM(A1)",
+        "\u00a0=1+2",  # NBSP
+        "\u2003\u3000-1",  # em space, ideographic space
+        "\u200b=1",  # zero-width space
+        "\ufeff=1",  # byte order mark
+        "\x0b=1",  # vertical tab
+        "\uff1d1+2",  # full-width =
+        "\uff0bcmd",  # full-width +
+        "\uff0d1",  # full-width -
+        "\uff20SUM(A1)",  # full-width @
+        " \u00a0\uff1dcmd|' /C calc'!A0",
+        "\ufe66cmd",  # small =
+    ],
+)
+def test_csv_cell_escapes_formulas_behind_spaces_and_in_any_width(text) -> None:
+    assert csv_cell(text) == "'" + text
+    assert read_csv(csv_stream([{"c": text}], ["c"]))[1] == ["'" + text]
+
+
+@pytest.mark.parametrize(
+    "text", ["  plain", "\u00a0text", "a=b", "x-1", "mail@example.org", "\uff21BC", "", "   "]
+)
+def test_csv_cell_leaves_text_that_is_not_a_formula(text) -> None:
+    assert csv_cell(text) == text
+
+
 def test_csv_round_trip_and_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(export, "CHUNK_ROWS", 2)
     rows = [

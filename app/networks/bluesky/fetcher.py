@@ -24,6 +24,7 @@ from typing import Any
 
 from app.networks.base import AccountData, Follow, NotAvailable, PartState, Person, Post
 from app.networks.http import ApiClient, HttpError, graph_candidates, optional_part
+from app.networks.text import safe_links, safe_url
 
 BLUESKY_APPVIEW_URL = "https://public.api.bsky.app"
 PAGE_LIMIT = 100
@@ -41,17 +42,17 @@ def person_from_profile(profile: dict[str, Any]) -> Person:
     links = (
         ()
         if handle.endswith(".bsky.social") or handle == "handle.invalid"
-        else (f"https://{handle}",)
+        else safe_links([f"https://{handle}"])
     )
     return Person(
         external_id=profile["did"],
         handle=handle,
         name=profile.get("displayName") or None,
-        url=f"https://bsky.app/profile/{handle}",
+        url=safe_url(f"https://bsky.app/profile/{handle}"),
         followers_count=profile.get("followersCount"),
         following_count=profile.get("followsCount"),
         posts_count=profile.get("postsCount"),
-        avatar_url=profile.get("avatar"),
+        avatar_url=safe_url(profile.get("avatar")),
         bio=profile.get("description") or None,
         links=links,
     )
@@ -72,7 +73,7 @@ def post_from_feed_item(item: dict[str, Any]) -> Post:
         external_id=f"repost:{uri}" if is_repost else uri,
         created_at=_time(created or post["indexedAt"]),
         text=record.get("text") or "",
-        url=f"https://bsky.app/profile/{author}/post/{rkey}",
+        url=safe_url(f"https://bsky.app/profile/{author}/post/{rkey}"),
         kind="repost" if is_repost else "reply" if parent else "post",
         reply_count=post.get("replyCount"),
         like_count=post.get("likeCount"),

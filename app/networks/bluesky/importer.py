@@ -33,6 +33,7 @@ import libipld
 
 from app.networks.archive import Archive, ArchiveLimits, ImportLog, check_network, parse_iso
 from app.networks.base import AccountData, ArchiveError, Person, Post, Progress
+from app.networks.text import safe_url
 
 DAG_CBOR = 0x71
 POST = "app.bsky.feed.post"
@@ -219,7 +220,7 @@ def _import(archive: Archive, progress: Progress) -> AccountData:
     commit = _commit(car, roots, blocks)
     did = str(commit["did"])
 
-    owner = Person(external_id=did, handle=did, url=f"https://bsky.app/profile/{did}")
+    owner = Person(external_id=did, handle=did, url=safe_url(f"https://bsky.app/profile/{did}"))
     people: dict[str, Person] = {}
     friends: dict[str, None] = {}
     posts: dict[str, Post] = {}
@@ -236,7 +237,7 @@ def _import(archive: Archive, progress: Progress) -> AccountData:
                     Person(
                         external_id=subject,
                         handle=subject,
-                        url=f"https://bsky.app/profile/{subject}",
+                        url=safe_url(f"https://bsky.app/profile/{subject}"),
                     ),
                 )
         elif record_type == PROFILE:
@@ -322,7 +323,7 @@ def _post(
         external_id=external_id,
         created_at=created,
         text=str(record.get("text") or ""),
-        url=f"https://bsky.app/profile/{did}/post/{rkey}" if rkey else None,
+        url=safe_url(f"https://bsky.app/profile/{did}/post/{rkey}") if rkey else None,
         kind="reply" if in_reply_to else "post",
         in_reply_to=str(in_reply_to) if in_reply_to else None,
     )
@@ -332,5 +333,5 @@ def _web_url(uri: str) -> str | None:
     """``at://did/app.bsky.feed.post/rkey`` -> ``https://bsky.app/profile/did/post/rkey``."""
     parts = uri.removeprefix("at://").split("/")
     if len(parts) == 3 and parts[1] == POST:
-        return f"https://bsky.app/profile/{parts[0]}/post/{parts[2]}"
+        return safe_url(f"https://bsky.app/profile/{parts[0]}/post/{parts[2]}")
     return None

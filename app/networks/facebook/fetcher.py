@@ -40,6 +40,7 @@ from app.networks.base import (
     Progress,
 )
 from app.networks.http import ApiClient, HttpError
+from app.networks.text import safe_url
 
 FACEBOOK_GRAPH_URL = "https://graph.facebook.com/v21.0"
 PAGE_LIMIT = 100
@@ -124,8 +125,8 @@ def person_from_user(user: dict[str, Any]) -> Person:
         external_id=str(user["id"]),
         handle=slugify(name) if name else str(user["id"]),
         name=name,
-        url=user.get("link"),
-        avatar_url=picture,
+        url=safe_url(user.get("link")),
+        avatar_url=safe_url(picture),
     )
 
 
@@ -143,7 +144,7 @@ def post_from_graph(post: dict[str, Any]) -> Post:
         external_id=str(post["id"]),
         created_at=_time(post["created_time"]),
         text=post.get("message") or post.get("story") or "",
-        url=post.get("permalink_url"),
+        url=safe_url(post.get("permalink_url")),
         reply_count=total("comments"),
         like_count=total("reactions"),
         repost_count=shares.get("count") if isinstance(shares, dict) else None,

@@ -42,6 +42,7 @@ from app.networks.archive import (
     stable_id,
 )
 from app.networks.base import AccountData, Person, Post, Progress
+from app.networks.text import safe_url
 
 FRIENDS = (
     "friends/friends.json",
@@ -252,4 +253,4 @@ def _owner(archive: Archive, profile_file: str | None, log: ImportLog) -> Person
     else:
         external_id = "fb:owner"
     handle = username or (slugify(full_name) if full_name else "me")
-    return Person(external_id=external_id, handle=handle, name=full_name, url=uri)
+    return Person(external_id=external_id, handle=handle, name=full_name, url=safe_url(uri))

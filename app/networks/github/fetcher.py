@@ -23,6 +23,7 @@ from typing import Any
 
 from app.networks.base import AccountData, Follow, NotAvailable, Person, Post
 from app.networks.http import ApiClient, graph_candidates, optional_part
+from app.networks.text import safe_links, safe_url
 
 GITHUB_API_URL = "https://api.github.com"
 PER_PAGE = 100
@@ -46,7 +47,7 @@ def _links(user: dict[str, Any]) -> tuple[str, ...]:
     blog = (user.get("blog") or "").strip()
     if blog:
         links.append(blog if "://" in blog else f"https://{blog}")
-    return tuple(links)
+    return safe_links(links)
 
 
 def person_from_user(user: dict[str, Any]) -> Person:
@@ -58,11 +59,11 @@ def person_from_user(user: dict[str, Any]) -> Person:
         external_id=str(user["id"]),
         handle=user["login"],
         name=user.get("name") or None,
-        url=user.get("html_url"),
+        url=safe_url(user.get("html_url")),
         followers_count=user.get("followers"),
         following_count=user.get("following"),
         posts_count=None,
-        avatar_url=user.get("avatar_url"),
+        avatar_url=safe_url(user.get("avatar_url")),
         bio=user.get("bio") or None,
         links=_links(user),
     )
@@ -100,7 +101,7 @@ def post_from_event(event: dict[str, Any]) -> Post | None:
         external_id=str(event["id"]),
         created_at=_time(event["created_at"]),
         text=text,
-        url=subject.get("html_url"),
+        url=safe_url(subject.get("html_url")),
         kind=post_kind,
         reply_count=subject.get("comments"),
         like_count=reactions.get("total_count"),

@@ -32,6 +32,7 @@ from app.networks.archive import (
     stable_id,
 )
 from app.networks.base import AccountData, ArchiveError, Person, Post, Progress
+from app.networks.text import safe_links, safe_url
 
 FOLLOWERS = ("followers_and_following/followers_*.json", "followers_and_following/followers.json")
 FOLLOWING = ("followers_and_following/following.json", "followers_and_following/following_*.json")
@@ -144,7 +145,7 @@ def _accounts(
                 Person(
                     external_id=username,
                     handle=username,
-                    url=f"https://www.instagram.com/{username}",
+                    url=safe_url(f"https://www.instagram.com/{username}"),
                 ),
             )
         progress.advance(len(items))
@@ -193,7 +194,7 @@ def _owner(archive: Archive, profile_file: str | None, log: ImportLog) -> Person
         external_id=username or "instagram:owner",
         handle=username or "me",
         name=value("Name"),
-        url=f"https://www.instagram.com/{username}" if username else None,
+        url=safe_url(f"https://www.instagram.com/{username}") if username else None,
         bio=value("Bio"),
-        links=(website,) if website else (),
+        links=safe_links([website]),
     )

@@ -16,6 +16,7 @@ from typing import Any
 from app.networks.archive import slugify
 from app.networks.base import AccountData, NetworkError, PartState, Person
 from app.networks.http import ApiClient, HttpError
+from app.networks.text import safe_url
 
 LINKEDIN_USERINFO_URL = "https://api.linkedin.com/v2/userinfo"
 CONNECTIONS_NOTE = (
@@ -44,7 +45,7 @@ def person_from_userinfo(info: dict[str, Any]) -> Person:
         external_id=str(info["sub"]),
         handle=slugify(name, "-") if name else str(info["sub"]),
         name=name or None,
-        avatar_url=info.get("picture") or None,
+        avatar_url=safe_url(info.get("picture")),
     )
 
 

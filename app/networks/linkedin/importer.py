@@ -31,6 +31,7 @@ from app.networks.archive import (
 )
 from app.networks.archive import stable_id as _stable_id
 from app.networks.base import AccountData, ArchiveError, Person, Post, Progress
+from app.networks.text import safe_links, safe_url
 
 NO_PROFILE = "The upload has no Profile.csv, so it does not say whose connections these are."
 
@@ -148,7 +149,7 @@ def _connections(
         bio = " at ".join(p for p in (position, company) if p) or None
         people.setdefault(
             external_id,
-            Person(external_id=external_id, handle=handle, name=full, url=url, bio=bio),
+            Person(external_id=external_id, handle=handle, name=full, url=safe_url(url), bio=bio),
         )
         ids[external_id] = None
     progress.advance(len(rows))
@@ -178,7 +179,7 @@ def _shares(archive: Archive, name: str, progress: Progress) -> list[Post]:
                 external_id=external_id,
                 created_at=created,
                 text=text.strip(),
-                url=link if link.startswith("http") else None,
+                url=safe_url(link),
             ),
         )
     progress.advance(len(rows))
@@ -200,7 +201,7 @@ def _owner(archive: Archive, name: str) -> Person:
     first, last = _field(header, row, "First Name"), _field(header, row, "Last Name")
     full = " ".join(p for p in (first, last) if p) or None
     websites = _field(header, row, "Websites") + " " + _field(header, row, "Twitter Handles")
-    links = tuple(dict.fromkeys(re.findall(r"https?://[^\s,\]]+", websites)))
+    links = safe_links(re.findall(r"https?://[^\s,\]]+", websites))
     handle = slugify(full, "-") if full else "me"
     return Person(
         external_id=f"linkedin:{handle}" if full else "linkedin:owner",

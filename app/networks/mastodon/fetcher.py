@@ -37,7 +37,7 @@ from app.networks.base import (
     Post,
 )
 from app.networks.http import ApiClient, HttpError, graph_candidates, optional_part
-from app.networks.text import html_to_text
+from app.networks.text import html_to_text, safe_links, safe_url
 
 ACCOUNTS_LIMIT = 80
 STATUSES_LIMIT = 40
@@ -168,13 +168,13 @@ def person_from_account(account: dict[str, Any], host: str) -> Person:
         external_id=str(account["id"]),
         handle=handle,
         name=account.get("display_name") or None,
-        url=account.get("url"),
+        url=safe_url(account.get("url")),
         followers_count=account.get("followers_count"),
         following_count=account.get("following_count"),
         posts_count=account.get("statuses_count"),
-        avatar_url=account.get("avatar"),
+        avatar_url=safe_url(account.get("avatar")),
         bio=html_to_text(account.get("note") or "") or None,
-        links=tuple(dict.fromkeys(html.unescape(link) for link in links)),
+        links=safe_links(html.unescape(link) for link in links),
     )
 
 
@@ -188,7 +188,7 @@ def post_from_status(status: dict[str, Any]) -> Post:
         external_id=str(status["id"]),
         created_at=_time(status["created_at"]),
         text=html_to_text(shown.get("content") or ""),
-        url=status.get("url") or shown.get("url"),
+        url=safe_url(status.get("url")) or safe_url(shown.get("url")),
         kind=kind,
         reply_count=status.get("replies_count"),
         like_count=status.get("favourites_count"),

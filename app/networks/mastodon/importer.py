@@ -39,7 +39,7 @@ from app.networks.archive import (
     parse_iso,
 )
 from app.networks.base import AccountData, ArchiveError, PartState, Person, Post, Progress
-from app.networks.text import html_to_text
+from app.networks.text import html_to_text, safe_links, safe_url
 
 NO_FOLLOWERS = (
     "The Mastodon archive has no list of your followers; connect the account live to read it."
@@ -118,7 +118,7 @@ def _owner(archive: Archive, actor_file: str | None, log: ImportLog) -> Person:
             "actor.json", "The upload does not say whose account it is (no actor.json)."
         )
     username = str(actor.get("preferredUsername") or "")
-    url = str(actor.get("url") or actor.get("id") or "") or None
+    url = safe_url(actor.get("url")) or safe_url(actor.get("id"))
     links = []
     for item in actor.get("attachment") or []:
         if isinstance(item, dict) and isinstance(item.get("value"), str):
@@ -129,7 +129,7 @@ def _owner(archive: Archive, actor_file: str | None, log: ImportLog) -> Person:
         name=actor.get("name") or None,
         url=url,
         bio=html_to_text(actor["summary"]) if isinstance(actor.get("summary"), str) else None,
-        links=tuple(links),
+        links=safe_links(links),
     )
 
 
@@ -157,7 +157,8 @@ def _follows(
         user, server = address.split("@", 1)
         ids[address] = None
         people.setdefault(
-            address, Person(external_id=address, handle=address, url=f"https://{server}/@{user}")
+            address,
+            Person(external_id=address, handle=address, url=safe_url(f"https://{server}/@{user}")),
         )
     progress.advance(len(rows))
     return list(ids)
@@ -198,7 +199,7 @@ def _activity_post(item: Any) -> Post | None:
             external_id=str(item["id"]),
             created_at=created,
             text="",
-            url=str(target) if target else None,
+            url=safe_url(target),
             kind="repost",
             is_repost=True,
         )
@@ -215,7 +216,7 @@ def _activity_post(item: Any) -> Post | None:
         external_id=str(obj["id"]),
         created_at=created,
         text=text,
-        url=str(obj.get("url") or obj["id"]),
+        url=safe_url(obj.get("url")) or safe_url(obj["id"]),
         kind="reply" if reply_to else "post",
         in_reply_to=str(reply_to) if reply_to else None,
     )

@@ -61,6 +61,7 @@ from app.networks.base import (
     Progress,
 )
 from app.networks.http import ApiClient, HttpError, graph_candidates
+from app.networks.text import safe_links, safe_url
 
 X_API_URL = "https://api.x.com"
 #: X's timeline endpoint serves only the newest 3,200 posts of an account.
@@ -238,7 +239,7 @@ def _links(user: dict[str, Any]) -> tuple[str, ...]:
             expanded = item.get("expanded_url") or item.get("url")
             if expanded:
                 links.append(expanded)
-    return tuple(dict.fromkeys(links))
+    return safe_links(links)
 
 
 def person_from_user(user: dict[str, Any]) -> Person:
@@ -249,11 +250,11 @@ def person_from_user(user: dict[str, Any]) -> Person:
         external_id=str(user["id"]),
         handle=handle,
         name=user.get("name") or None,
-        url=f"https://x.com/{handle}",
+        url=safe_url(f"https://x.com/{handle}"),
         followers_count=metrics.get("followers_count"),
         following_count=metrics.get("following_count"),
         posts_count=metrics.get("tweet_count"),
-        avatar_url=user.get("profile_image_url"),
+        avatar_url=safe_url(user.get("profile_image_url")),
         bio=user.get("description") or None,
         links=_links(user),
     )
@@ -282,7 +283,7 @@ def post_from_tweet(tweet: dict[str, Any], handle: str) -> Post:
         external_id=str(tweet["id"]),
         created_at=_time(tweet["created_at"]),
         text=text,
-        url=f"https://x.com/{handle}/status/{tweet['id']}",
+        url=safe_url(f"https://x.com/{handle}/status/{tweet['id']}"),
         kind="repost" if is_repost else "reply" if is_reply else "post",
         reply_count=metrics.get("reply_count"),
         like_count=metrics.get("like_count"),

@@ -35,6 +35,7 @@ from app.networks.archive import (
     parse_iso,
 )
 from app.networks.base import AccountData, PartState, Person, Post, Progress
+from app.networks.text import safe_links, safe_url
 
 TWEET_PATTERNS = ("data/tweets.js", "data/tweet.js", "data/tweets-part*.js", "data/tweet-part*.js")
 TWEET_PATTERNS_LOOSE = ("tweets.js", "tweet.js", "tweets-part*.js", "tweet-part*.js")
@@ -192,10 +193,10 @@ class _XImport:
                 owner.name = account.get("accountDisplayName") or owner.name
         if owner.handle:
             self.username = owner.handle
-            owner.url = f"https://x.com/{owner.handle}"
+            owner.url = safe_url(f"https://x.com/{owner.handle}")
         elif owner.external_id:
             owner.handle = owner.external_id
-            owner.url = f"https://x.com/i/user/{owner.external_id}"
+            owner.url = safe_url(f"https://x.com/i/user/{owner.external_id}")
         profile_name = self.archive.first("data/profile.js")
         if profile_name:
             items = self.log.optional_json(self.archive, profile_name, after="=")
@@ -205,9 +206,9 @@ class _XImport:
                 owner.bio = desc.get("bio") or None
                 website = desc.get("website")
                 if website:
-                    owner.links = (str(website),)
+                    owner.links = safe_links([website])
             if profile and profile.get("avatarMediaUrl"):
-                owner.avatar_url = str(profile["avatarMediaUrl"])
+                owner.avatar_url = safe_url(profile["avatarMediaUrl"])
         return owner
 
     # -- followers and friends -------------------------------------------------------------
@@ -233,7 +234,7 @@ class _XImport:
                         people[account_id] = Person(
                             external_id=account_id,
                             handle=account_id,
-                            url=f"https://x.com/i/user/{account_id}",
+                            url=safe_url(f"https://x.com/i/user/{account_id}"),
                         )
                 self.progress.advance(len(chunk))
         return ids
@@ -360,7 +361,7 @@ def _tweet_post(tweet: dict[str, Any], handle: str | None, notes: _Notes) -> Pos
         external_id=tweet_id,
         created_at=created,
         text=text,
-        url=url,
+        url=safe_url(url),
         kind=kind,
         reply_count=None,
         like_count=_to_int(tweet.get("favorite_count")),

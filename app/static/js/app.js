@@ -5,8 +5,14 @@
   function openTabFromHash() {
     var hash = window.location.hash;
     if (!hash || !window.bootstrap) return;
-    var button = document.querySelector('[data-bs-toggle="tab"][data-bs-target="' + hash + '"]');
-    if (button) window.bootstrap.Tab.getOrCreateInstance(button).show();
+    // compared as text, never put into a selector: the address bar is anyone's to write
+    var buttons = document.querySelectorAll('[data-bs-toggle="tab"]');
+    for (var i = 0; i < buttons.length; i++) {
+      if (buttons[i].getAttribute("data-bs-target") === hash) {
+        window.bootstrap.Tab.getOrCreateInstance(buttons[i]).show();
+        return;
+      }
+    }
   }
 
   function rememberTab() {
