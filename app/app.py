@@ -16,6 +16,7 @@ from app.filters import register_filters
 from app.logs import FORMAT, ContextFilter
 from app.models import load_user
 from app.settings import INSTANCE_DIR, Config, config_from_env
+from app.sync.schedule import start_scheduler
 
 ERROR_CODES = (400, 403, 404, 405, 413, 429, 500)
 
@@ -54,6 +55,7 @@ def create_app(config_object: type[Config] | None = None) -> Flask:
     register_security_headers(app)
     register_commands(app)
     configure_logging(app)
+    register_scheduler(app)
     return app
 
 
@@ -129,6 +131,16 @@ def register_commands(app: Flask) -> None:
     """Add the project's CLI commands (``create-user``, ``test``...)."""
     for command in commands.COMMANDS:
         app.cli.add_command(command)
+
+
+def register_scheduler(app: Flask) -> None:
+    """Start the scheduled-sync thread with the first request a process serves (never for a
+    CLI command such as ``db upgrade``); ``manage.py worker`` starts it itself."""
+
+    @app.before_request
+    def start_scheduler_once() -> None:
+        if "md_scheduler" not in app.extensions:
+            start_scheduler(app)
 
 
 def configure_logging(app: Flask) -> None:

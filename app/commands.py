@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import timedelta
 
 import click
 from flask import current_app
@@ -18,6 +19,7 @@ from app.models import Connection, SyncRun, SyncStatus, User
 from app.networks import CONNECTORS
 from app.networks.base import Origin
 from app.sync.runner import redis_queue
+from app.sync.schedule import holder_name, start_scheduler, tick
 from app.sync.service import run_sync
 
 
@@ -125,7 +127,20 @@ def worker(burst: bool) -> None:
         click.echo("REDIS_URL is not set: jobs run inside the web process, no worker needed.")
         sys.exit(1)
     queue = redis_queue(current_app)
+    if not burst:
+        start_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
     SimpleWorker([queue], connection=queue.connection).work(burst=burst)
 
 
-COMMANDS = (create_user, run_tests, demo, import_command, worker)
+@click.command("sync-due")
+@with_appcontext
+def sync_due_command() -> None:
+    """Start the scheduled syncs that are due (for Heroku Scheduler or cron, every 10 min)."""
+    started = tick(holder_name(), timedelta(minutes=5))
+    if started is None:
+        click.echo("Another process is running the scheduler right now; nothing to do.")
+        return
+    click.echo(f"Started {len(started)} scheduled sync{'' if len(started) == 1 else 's'}.")
+
+
+COMMANDS = (create_user, run_tests, demo, import_command, worker, sync_due_command)

@@ -165,6 +165,13 @@ class Connection(db.Model):  # type: ignore[name-defined,misc]
     status: Mapped[str] = mapped_column(String(12), default=ConnectionStatus.OK)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Scheduled syncs: ``off``, ``6h``, ``daily`` or ``weekly``; ``None`` is the default for
+    #: the connection's source (see :func:`app.sync.schedule.schedule_of`).
+    schedule: Mapped[str | None] = mapped_column(String(10))
+    #: When the scheduler next syncs it (``None``: not scheduled).
+    next_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    #: Syncs that failed in a row (the schedule backs off, the page says so).
+    sync_failures: Mapped[int] = mapped_column(default=0, server_default="0")
     current_snapshot_id: Mapped[int | None] = mapped_column(
         ForeignKey("snapshots.id", ondelete="SET NULL", use_alter=True)
     )
@@ -342,3 +349,17 @@ class MastodonApp(db.Model):  # type: ignore[name-defined,misc]
     scopes: Mapped[str] = mapped_column(String(100), default="read")
     supports_pkce: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SchedulerLock(db.Model):  # type: ignore[name-defined,misc]
+    """Which process runs the scheduler: one row per lock, held until ``expires_at``.
+
+    Every web worker and RQ worker may run a scheduler loop; the one holding this lock does
+    the work, so a server with several gunicorn workers syncs each connection once.
+    """
+
+    __tablename__ = "scheduler_locks"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -178,6 +178,10 @@ class Config:
     X_AUTHORIZE_URL = os.environ.get("X_AUTHORIZE_URL", "https://x.com/i/oauth2/authorize")
     X_TOKEN_URL = os.environ.get("X_TOKEN_URL", "https://api.x.com/2/oauth2/token")
     X_MAX_READS = env_int("X_MAX_READS", 2000)
+    #: Scheduled syncs: a scheduler thread in every web and worker process (one of them,
+    #: holding a lock in the database, does the work), a round every SCHEDULER_INTERVAL s.
+    SCHEDULER = env_flag("SCHEDULER", True)
+    SCHEDULER_INTERVAL = env_int("SCHEDULER_INTERVAL", 60)
     #: What X bills per post and per account read (US dollars; the pay-per-use price list).
     X_PRICE_POST_READ = float(os.environ.get("X_PRICE_POST_READ", "0.005"))
     X_PRICE_USER_READ = float(os.environ.get("X_PRICE_USER_READ", "0.010"))
@@ -231,6 +235,7 @@ class TestConfig(Config):
     TOKEN_ENCRYPTION_KEY = "t7Nf0a1XcmRvQbNd1j6lSJlpaTc7T8PjyHmuEE0W3NQ="  # noqa: S105
     RATELIMIT_STORAGE_URI = "memory://"
     JOBS_MODE = "inline"
+    SCHEDULER = False  # tests run the scheduler's rounds themselves, with their own clock
     SIGNIN_LIMIT_PER_IP = "1000 per minute"
     SIGNIN_LIMIT_PER_ACCOUNT = "1000 per minute"
     REGISTER_LIMIT_PER_IP = "1000 per minute"

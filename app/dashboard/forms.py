@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, SubmitField
+from wtforms import BooleanField, SelectField, SubmitField
 
 
 class ConfirmForm(FlaskForm):
@@ -12,6 +12,13 @@ class ConfirmForm(FlaskForm):
 
     confirm = BooleanField("Yes, delete this network's data")
     submit = SubmitField("Confirm")
+
+
+class ScheduleForm(FlaskForm):
+    """How often the connection syncs by itself."""
+
+    schedule = SelectField("Scheduled syncs", choices=[])
+    submit = SubmitField("Save")
 
 
 class ImportForm(FlaskForm):

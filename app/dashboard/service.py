@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from flask import abort
@@ -31,6 +31,7 @@ from app.models import (
 )
 from app.networks import CONNECTORS
 from app.networks.base import Connector, PartState
+from app.sync import schedule
 from app.sync.runner import INTERRUPTED, is_stale
 
 ROLES = ("followers", "friends")
@@ -179,6 +180,42 @@ def growth_series(connection: Connection) -> list[dict[str, Any]]:
     return points
 
 
+#: How late a scheduled sync may start before its card says the data is stale.
+STALE_GRACE = timedelta(hours=1)
+
+
+def freshness(connection: Connection, now: datetime | None = None) -> dict[str, Any]:
+    """The connection's schedule, next sync, and whether its data is stale (and why)."""
+    now = now or datetime.now(UTC)
+    chosen = schedule.schedule_of(connection)
+    reason = None
+    if connection.sync_failures >= schedule.WARN_AFTER:
+        last = db.session.scalar(
+            select(SyncRun.error)
+            .where(SyncRun.connection_id == connection.id, SyncRun.error.is_not(None))
+            .order_by(SyncRun.id.desc())
+        )
+        reason = f"The last {connection.sync_failures} syncs failed" + (
+            f": {last}" if last else "."
+        )
+    elif connection.next_sync_at is not None and connection.next_sync_at + STALE_GRACE < now:
+        reason = "The scheduled sync is overdue: the scheduler has not run (see the manual)."
+    elif connection.status == "reconnect" and chosen != "off":
+        reason = "Scheduled syncs wait until you reconnect."
+    return {
+        "schedule": chosen,
+        "label": schedule.LABELS[chosen],
+        "choices": [
+            (key, schedule.LABELS[key]) for key in schedule.choices(CONNECTORS[connection.network])
+        ],
+        "next": connection.next_sync_at,
+        "failures": connection.sync_failures,
+        "stale": reason is not None,
+        "reason": reason,
+        "budgeted": connection.network in schedule.BUDGETED,
+    }
+
+
 def _complete_count(read: Mapping[str, Any]) -> int | None:
     return read["count"] if read["state"] == PartState.COMPLETE else None
 
@@ -261,6 +298,7 @@ class Card:
     snapshot: Snapshot | None
     run: dict[str, Any] | None
     sparkline: dict[str, Any] | None
+    fresh: dict[str, Any] | None = None
 
 
 def dashboard_cards(user: User) -> list[Card]:
@@ -287,6 +325,7 @@ def dashboard_cards(user: User) -> list[Card]:
                 snapshot=snapshot,
                 run=run_state(latest_run(connection)) if connection else None,
                 sparkline=sparkline,
+                fresh=freshness(connection) if connection else None,
             )
         )
     return cards

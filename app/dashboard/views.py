@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from datetime import date
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -25,13 +26,14 @@ from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.dashboard import service
-from app.dashboard.forms import ConfirmForm, ImportForm
+from app.dashboard.forms import ConfirmForm, ImportForm, ScheduleForm
 from app.extensions import db
 from app.filters import user_zone
 from app.models import Connection, User
 from app.networks import CONNECTORS
 from app.networks.base import Origin
 from app.settings import PRIVATE_DIR_MODE, create_private_file, make_private_dir
+from app.sync import schedule
 from app.sync.runner import SyncRefused, can_sync, start_sync
 from app.sync.service import disconnect
 
@@ -96,6 +98,7 @@ def network(network: str) -> str:
         lists[name] = (found, [service.person_row(person, name) for person in found.items])
     results = snapshot.results
     growth = service.growth_series(connection)
+    fresh = service.freshness(connection)
     return render_template(
         "dashboard/network.html",
         network=info,
@@ -115,6 +118,8 @@ def network(network: str) -> str:
         friends_rows=lists["friends"][1],
         growth=growth,
         parts={row["part"]: row for row in service.part_rows(snapshot)},
+        fresh=fresh,
+        schedule_form=_schedule_form(fresh),
         datasets=service.DATASETS,
         confirm_form=ConfirmForm(),
     )
@@ -182,6 +187,23 @@ def sync_now(network: str) -> BaseResponse:
     return redirect(url_for("dashboard.network", network=network))
 
 
+@bp.route("/user/<network>/schedule", methods=["POST"])
+@login_required
+def set_schedule(network: str) -> BaseResponse:
+    """Change how often the connection syncs by itself."""
+    connection = service.connection_or_404(me(), network)
+    form = ScheduleForm()
+    form.schedule.choices = service.freshness(connection)["choices"]
+    if form.validate_on_submit():
+        schedule.set_schedule(connection, form.schedule.data)
+        db.session.commit()
+        label = schedule.LABELS[form.schedule.data]
+        flash(f"Scheduled syncs: {label.lower()}.", "info")
+    else:
+        flash("Choose one of the schedules offered.", "warning")
+    return redirect(url_for("dashboard.network", network=network))
+
+
 @bp.route("/user/<network>/disconnect", methods=["POST"])
 @login_required
 def disconnect_network(network: str) -> BaseResponse:
@@ -195,6 +217,12 @@ def disconnect_network(network: str) -> BaseResponse:
     disconnect(connection)
     flash(f"{label} disconnected; its data has been deleted.", "info")
     return redirect(url_for("dashboard.home"))
+
+
+def _schedule_form(fresh: dict[str, Any]) -> ScheduleForm:
+    form = ScheduleForm(schedule=fresh["schedule"])
+    form.schedule.choices = fresh["choices"]
+    return form
 
 
 def save_upload(storage: FileStorage) -> str:

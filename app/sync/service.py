@@ -49,6 +49,7 @@ from app.sync.clean import make_safe
 from app.sync.matches import refresh_matches
 from app.sync.parts import KEEPABLE, Combined, combine, growth_lists, source_of
 from app.sync.producers import PRODUCERS
+from app.sync.schedule import after_run
 
 log = logging.getLogger(__name__)
 
@@ -173,11 +174,14 @@ def _run(run: SyncRun) -> None:
     finally:
         if run.params.get("path") and not run.params.get("keep_file"):
             remove_upload(run.params["path"])
+    after_run(connection, run.status == SyncStatus.DONE)
+    db.session.commit()
     log.info(
-        "sync ended %s: %s requests, %.1f s",
+        "sync ended %s: %s requests, %.1f s; next scheduled %s",
         run.status,
         run.requests,
         time.monotonic() - started,
+        connection.next_sync_at.isoformat(timespec="minutes") if connection.next_sync_at else "-",
     )
 
 
