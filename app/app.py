@@ -79,9 +79,10 @@ def register_blueprints(app: Flask) -> None:
     from app.connect.views import bp as connect_bp
     from app.dashboard.views import bp as dashboard_bp
     from app.landing.views import bp as landing_bp
+    from app.mail.views import bp as mail_bp
     from app.user.views import bp as user_bp
 
-    for blueprint in (landing_bp, auth_bp, dashboard_bp, connect_bp, user_bp):
+    for blueprint in (landing_bp, auth_bp, dashboard_bp, connect_bp, user_bp, mail_bp):
         app.register_blueprint(blueprint)
 
 

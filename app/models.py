@@ -63,6 +63,11 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Mail the user asked for: the weekly digest, and alerts when something needs them.
+    digest: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    alerts: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    #: When the next weekly digest is due (spread over the week by user).
+    digest_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 
     connections: Mapped[list[Connection]] = relationship(
         back_populates="user",

@@ -178,6 +178,35 @@ class Config:
     X_AUTHORIZE_URL = os.environ.get("X_AUTHORIZE_URL", "https://x.com/i/oauth2/authorize")
     X_TOKEN_URL = os.environ.get("X_TOKEN_URL", "https://api.x.com/2/oauth2/token")
     X_MAX_READS = env_int("X_MAX_READS", 2000)
+    # Mail: SMTP when a server is set (MAIL_SERVER, or a Heroku add-on's variables: Mailgun's
+    # MAILGUN_SMTP_*, SendGrid's SENDGRID_API_KEY); otherwise .eml files in MAIL_FOLDER.
+    MAIL_SERVER = (
+        os.environ.get("MAIL_SERVER")
+        or os.environ.get("MAILGUN_SMTP_SERVER")
+        or ("smtp.sendgrid.net" if os.environ.get("SENDGRID_API_KEY") else None)
+    )
+    MAIL_PORT = env_int("MAIL_PORT", env_int("MAILGUN_SMTP_PORT", 587))
+    MAIL_USERNAME = (
+        os.environ.get("MAIL_USERNAME")
+        or os.environ.get("MAILGUN_SMTP_LOGIN")
+        or ("apikey" if os.environ.get("SENDGRID_API_KEY") else None)
+    )
+    MAIL_PASSWORD = (
+        os.environ.get("MAIL_PASSWORD")
+        or os.environ.get("MAILGUN_SMTP_PASSWORD")
+        or os.environ.get("SENDGRID_API_KEY")
+    )
+    MAIL_USE_TLS = env_flag("MAIL_USE_TLS", True)  #: STARTTLS on a plain connection
+    MAIL_USE_SSL = env_flag("MAIL_USE_SSL", False)  #: TLS from the start (port 465)
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))
+    MAIL_FROM = os.environ.get("MAIL_FROM", "md-analytics@localhost")
+    MAIL_FROM_NAME = os.environ.get("MAIL_FROM_NAME", "MD Analytics")
+    MAIL_FOLDER = os.environ.get("MAIL_FOLDER", str(INSTANCE_DIR / "mail"))
+    #: The site's address, for links in mail sent outside a request (by the scheduler).
+    SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000")
+    #: Followers lost in one sync, as a share, that an alert calls unusual.
+    ALERT_LOSS_SHARE = float(os.environ.get("ALERT_LOSS_SHARE", "0.05"))
+
     #: Scheduled syncs: a scheduler thread in every web and worker process (one of them,
     #: holding a lock in the database, does the work), a round every SCHEDULER_INTERVAL s.
     SCHEDULER = env_flag("SCHEDULER", True)

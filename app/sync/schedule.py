@@ -30,6 +30,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.mail.notices import send_due_digests
 from app.models import Connection, ConnectionStatus, SchedulerLock, utcnow
 from app.networks import CONNECTORS
 from app.networks.base import Connector, Origin
@@ -177,10 +178,13 @@ def acquire(holder: str, ttl: timedelta, now: datetime | None = None) -> bool:
 
 
 def tick(holder: str, ttl: timedelta, now: datetime | None = None) -> list[int] | None:
-    """One round of the scheduler: start what is due if this process holds the lock."""
+    """One round of the scheduler, if this process holds the lock: start the syncs that are
+    due, then send the weekly digests that are due."""
     if not acquire(holder, ttl, now):
         return None
-    return sync_due(now)
+    started = sync_due(now)
+    send_due_digests(now)
+    return started
 
 
 def holder_name() -> str:

@@ -30,6 +30,7 @@ from app.analysis.sentiment import analyse_sentiment, get_engine
 from app.analysis.timeline import analyse_timeline
 from app.extensions import db
 from app.logs import log_context
+from app.mail.notices import alert_after_run
 from app.models import (
     Connection,
     ConnectionStatus,
@@ -49,7 +50,7 @@ from app.sync.clean import make_safe
 from app.sync.matches import refresh_matches
 from app.sync.parts import KEEPABLE, Combined, combine, growth_lists, source_of
 from app.sync.producers import PRODUCERS
-from app.sync.schedule import after_run
+from app.sync.schedule import WARN_AFTER, after_run
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +177,10 @@ def _run(run: SyncRun) -> None:
             remove_upload(run.params["path"])
     after_run(connection, run.status == SyncStatus.DONE)
     db.session.commit()
+    try:
+        alert_after_run(connection, run, WARN_AFTER)
+    except Exception:  # a mail problem never fails a sync
+        log.exception("the alert mail could not be made")
     log.info(
         "sync ended %s: %s requests, %.1f s; next scheduled %s",
         run.status,
