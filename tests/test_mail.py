@@ -230,3 +230,16 @@ def test_one_click_unsubscribe(app, client, user):
     db.session.refresh(user)
     assert (user.digest, user.alerts) == (False, True)
     assert client.post("/unsubscribe/forged-token").status_code == 404
+
+
+def test_the_dashboard_says_what_changed_since_the_last_visit(app, auth, client, user, monkeypatch):
+    auth.login()
+    syncs(user, monkeypatch, account(["1", "2"]))
+    assert "Since your last visit" not in client.get("/dashboard/user").get_data(as_text=True)
+    connection = db.session.scalars(db.select(Connection)).one()
+    monkeypatch.setitem(producers.PRODUCERS, "demo", lambda c, r, p: account(["2", "3"]))
+    start_sync(connection, "demo")
+    page = client.get("/dashboard/user").get_data(as_text=True)
+    assert "Since your last visit" in page
+    assert "1 new follower (@user3)" in page and "1 left (@user1)" in page
+    assert "Since your last visit" not in client.get("/dashboard/user").get_data(as_text=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import (
@@ -17,6 +17,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     stream_with_context,
     url_for,
 )
@@ -29,6 +30,7 @@ from app.dashboard import service
 from app.dashboard.forms import ConfirmForm, ImportForm, ScheduleForm
 from app.extensions import db
 from app.filters import user_zone
+from app.mail.notices import digest_for
 from app.models import Connection, User
 from app.networks import CONNECTORS
 from app.networks.base import Origin
@@ -52,10 +54,17 @@ def home() -> str:
     """One card per network, and the cross-network check once two are connected."""
     cards = service.dashboard_cards(me())
     cross = service.cross_check(me())
+    # What changed since the last visit, remembered in the session (a page view writes no row).
+    seen = session.get("seen_at")
+    since = datetime.fromisoformat(seen) if isinstance(seen, str) else None
+    changes = digest_for(me(), since) if since else []
+    session["seen_at"] = datetime.now(UTC).isoformat()
     return render_template(
         "dashboard/home.html",
         cards=cards,
         cross=cross,
+        changes=changes,
+        since=since,
         confirm_form=ConfirmForm(),
         labels={key: info.label for key, info in CONNECTORS.items()},
     )
