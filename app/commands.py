@@ -39,7 +39,9 @@ def create_user(username: str, email: str, password: str, admin: bool) -> None:
     user.is_admin = admin or not User.admin_exists()
     db.session.add(user)
     db.session.commit()
-    click.echo(f"Created user {user.username}{' (admin)' if user.is_admin else ''}.")
+    click.echo(f"Created user {user.username}.")
+    if user.is_admin:
+        click.echo(f"{user.username} is an admin: they can invite people.")
 
 
 @click.command("invite")

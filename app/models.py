@@ -28,9 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.auth.passwords import hash_password
 from app.crypto import EncryptedText
 from app.extensions import db
 
@@ -55,6 +54,15 @@ class UTCDateTime(TypeDecorator[datetime]):
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC (the default for every timestamp column)."""
     return datetime.now(UTC)
+
+
+#: Werkzeug's hashing method for every stored password (its default scrypt parameters).
+PASSWORD_METHOD = "scrypt"  # noqa: S105 - a method name
+
+#: A hash of a random password with the same method and parameters as real ones: checking a
+#: password against it costs what checking a real account's does, so an unknown username
+#: answers as slowly as a wrong password. Made once per process, at import.
+DUMMY_PASSWORD_HASH = generate_password_hash(secrets.token_urlsafe(16), method=PASSWORD_METHOD)
 
 
 def new_session_token() -> str:
@@ -104,12 +112,18 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
 
     def set_password(self, password: str) -> None:
         """Hash ``password`` with scrypt and start a new session token."""
-        self.password_hash = hash_password(password)
+        self.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
         self.rotate_session_token()
 
     def check_password(self, password: str) -> bool:
         """Whether ``password`` matches the stored hash."""
         return check_password_hash(self.password_hash, password)
+
+    @staticmethod
+    def check_nobody(password: str) -> bool:
+        """Do the work of :meth:`check_password` for an account that does not exist: ``False``."""
+        check_password_hash(DUMMY_PASSWORD_HASH, password)
+        return False
 
     @property
     def shown_name(self) -> str:

@@ -177,13 +177,15 @@ class Config:
 
         :raises ConfigError: for a ``REGISTRATION`` or ``TRUSTED_PROXIES`` it cannot use.
         """
-        if config.get("REGISTRATION") not in REGISTRATION_MODES:
+        registration = config.get("REGISTRATION", cls.REGISTRATION)
+        if registration not in REGISTRATION_MODES:
             raise ConfigError(
-                f"REGISTRATION={config.get('REGISTRATION')!r} is not one of "
+                f"REGISTRATION={registration!r} is not one of "
                 + ", ".join(REGISTRATION_MODES)
                 + "."
             )
-        if not isinstance(config.get("TRUSTED_PROXIES"), int) or config["TRUSTED_PROXIES"] < 0:
+        proxies = config.get("TRUSTED_PROXIES", cls.TRUSTED_PROXIES)
+        if not isinstance(proxies, int) or proxies < 0:
             raise ConfigError("TRUSTED_PROXIES must be a whole number of proxies, 0 or more.")
 
 

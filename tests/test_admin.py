@@ -59,11 +59,11 @@ def test_first_account_from_the_command_line_is_admin(runner):
         args=["create-user", "owner", "--email", "o@example.com", "--password", PASSWORD]
     )
     assert result.exit_code == 0, result.output
-    assert "(admin)" in result.output
+    assert "owner is an admin" in result.output
     result = runner.invoke(
         args=["create-user", "second", "--email", "s@example.com", "--password", PASSWORD]
     )
-    assert "(admin)" not in result.output
+    assert "is an admin" not in result.output
     result = runner.invoke(
         args=[
             "create-user",
@@ -75,7 +75,7 @@ def test_first_account_from_the_command_line_is_admin(runner):
             "--admin",
         ]
     )
-    assert "(admin)" in result.output
+    assert "third is an admin" in result.output
     admins = db.session.scalars(select(User.username).where(User.is_admin)).all()
     assert sorted(admins) == ["owner", "third"]
 

@@ -15,10 +15,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.app import create_app
 from app.auth import throttle
-from app.auth.passwords import DUMMY_HASH, common_passwords, is_common
+from app.auth.passwords import common_passwords, is_common
 from app.auth.views import is_local_path
 from app.extensions import client_address, db, limiter, limiter_storage_warning
-from app.models import User
+from app.models import DUMMY_PASSWORD_HASH, User
 from app.settings import Config, ConfigError, ProdConfig
 from tests.conftest import AuthActions, FreshContextClient, csrf_token, make_config
 from tests.factories import PASSWORD, UserFactory
@@ -241,7 +241,7 @@ class TestTimingEqualisation:
         assert scrypt_calls == known  # one scrypt run, same n, r, p
 
     def test_dummy_hash_has_the_parameters_of_real_hashes(self, user):
-        assert DUMMY_HASH.split("$", 1)[0] == user.password_hash.split("$", 1)[0]
+        assert DUMMY_PASSWORD_HASH.split("$", 1)[0] == user.password_hash.split("$", 1)[0]
 
     def test_unknown_and_wrong_password_take_comparable_time(self, auth, user):
         def median_seconds(login):
@@ -494,7 +494,9 @@ class TestLimiterStorage:
         config = {"RATELIMIT_STORAGE_URI": "memory://", "WEB_CONCURRENCY": 2}
         assert "Set REDIS_URL" in limiter_storage_warning(config)
 
-    def test_warns_at_startup_on_memory_with_several_workers(self, tmp_path, caplog):
+    def test_warns_at_startup_on_memory_with_several_workers(self, tmp_path, caplog, monkeypatch):
+        # A migration test's logging.config.fileConfig may have disabled existing loggers.
+        monkeypatch.setattr(logging.getLogger("app"), "disabled", False)
         with caplog.at_level(logging.WARNING, logger="app"):
             create_app(make_config(tmp_path, WEB_CONCURRENCY=2))
         assert any("Rate limits are kept in memory" in r.getMessage() for r in caplog.records)

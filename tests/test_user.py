@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -52,7 +54,7 @@ def test_profile_update(client, signed_in):
         display_name="  Ada L.  ",
         email="Ada@Example.com",
         timezone="Europe/Zurich",
-        password=PASSWORD,
+        current_password=PASSWORD,
     )
     assert response.status_code == 302
     db.session.refresh(signed_in)
@@ -77,7 +79,7 @@ def test_profile_update(client, signed_in):
 )
 def test_profile_update_errors(client, signed_in, data, message):
     UserFactory(username="other", email="taken@example.com")
-    response = post_form(client, "/user/user0", password=PASSWORD, **data)
+    response = post_form(client, "/user/user0", current_password=PASSWORD, **data)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     db.session.refresh(signed_in)
@@ -169,7 +171,7 @@ def test_display_name_and_time_zone_need_no_password(client, signed_in):
 )
 def test_email_change_needs_the_current_password(client, signed_in, password, message):
     response = post_form(
-        client, "/user/user0", email="new@example.com", timezone="UTC", password=password
+        client, "/user/user0", email="new@example.com", timezone="UTC", current_password=password
     )
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
@@ -179,7 +181,7 @@ def test_email_change_needs_the_current_password(client, signed_in, password, me
 
 def test_email_change_with_the_password(client, signed_in):
     response = post_form(
-        client, "/user/user0", email="New@Example.com", timezone="UTC", password=PASSWORD
+        client, "/user/user0", email="New@Example.com", timezone="UTC", current_password=PASSWORD
     )
     assert response.status_code == 302
     db.session.refresh(signed_in)
@@ -241,8 +243,19 @@ class TestReauthThrottle:
         )
         assert response.status_code == 429
         response = post_form(
-            client, "/user/user0", email="new@example.com", timezone="UTC", password=PASSWORD
+            client,
+            "/user/user0",
+            email="new@example.com",
+            timezone="UTC",
+            current_password=PASSWORD,
         )
         assert response.status_code == 429
         assert "Too many wrong passwords" in response.get_data(as_text=True)
         assert db.session.scalar(select(func.count(User.id))) == 1
+
+
+def test_settings_page_password_fields_have_their_own_ids(client, signed_in):
+    page = client.get("/user/user0").get_data(as_text=True)
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    for field_id in ("current_password", "current", "password"):
+        assert ids.count(field_id) == 1, field_id

@@ -1,33 +1,11 @@
-"""Password hashing constants, the dummy hash for unknown users, and the common-password list."""
+"""The list of common passwords that new passwords must not be."""
 
 from __future__ import annotations
 
-import secrets
 from functools import cache
 from pathlib import Path
 
-from werkzeug.security import check_password_hash, generate_password_hash
-
-#: Werkzeug's hashing method for every stored password (its default scrypt parameters).
-PASSWORD_METHOD = "scrypt"  # noqa: S105 - a method name
-
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
-
-#: A hash of a random password with the same method and parameters as real ones: checking a
-#: password against it costs what checking a real account's does, so an unknown username
-#: answers as slowly as a wrong password. Made once per process, at import.
-DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16), method=PASSWORD_METHOD)
-
-
-def hash_password(password: str) -> str:
-    """The stored form of ``password``."""
-    return generate_password_hash(password, method=PASSWORD_METHOD)
-
-
-def check_nobody(password: str) -> bool:
-    """Do the work of a password check for an account that does not exist; always ``False``."""
-    check_password_hash(DUMMY_HASH, password)
-    return False
 
 
 @cache

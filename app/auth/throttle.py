@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from flask import current_app
 from limits import parse
 
-from app.auth.passwords import check_nobody
 from app.extensions import limiter
 from app.models import User
 
@@ -144,7 +143,7 @@ def check_password(user: User | None, password: str, *, login: str = "") -> bool
     """
     key = account_key(user, login)
     begin(key)
-    right = user.check_password(password) if user is not None else check_nobody(password)
+    right = user.check_password(password) if user is not None else User.check_nobody(password)
     if right:
         succeeded(key)
     return right

@@ -55,7 +55,7 @@ class ProfileForm(ReauthForm):
         validators=[MaxLength(rules.EMAIL_MAX), DataRequired("Enter your email address.")],
     )
     timezone = SelectField("Time zone", choices=TIMEZONES, default="UTC")
-    password = PasswordField(
+    current_password = PasswordField(
         "Current password",
         validators=[MaxLength(rules.PASSWORD_INPUT_MAX, rules.PASSWORD_INPUT_TOO_LONG)],
         description="Needed only to change your email address.",
@@ -70,7 +70,7 @@ class ProfileForm(ReauthForm):
         if problem := rules.email_problem(field.data, exclude_id=self.user.id):
             raise ValidationError(problem)
 
-    def validate_password(self, field: PasswordField) -> None:
+    def validate_current_password(self, field: PasswordField) -> None:
         if not self.email_changes() or self.email.errors:
             return
         if not field.data:
