@@ -243,17 +243,19 @@ class TestTimingEqualisation:
     def test_dummy_hash_has_the_parameters_of_real_hashes(self, user):
         assert DUMMY_PASSWORD_HASH.split("$", 1)[0] == user.password_hash.split("$", 1)[0]
 
-    def test_unknown_and_wrong_password_take_comparable_time(self, auth, user):
-        def median_seconds(login):
-            times = []
-            for _ in range(3):
+    def test_unknown_and_wrong_password_take_comparable_time(self, client, user):
+        """A generous check (medians of interleaved runs within a factor of 4): the exact
+        guarantee is the one above, the same hash work on both paths."""
+        token = csrf_token(client, "/signin")
+        times: dict[str, list[float]] = {"user0": [], "nobody": []}
+        for _ in range(5):
+            for login, runs in times.items():
+                data = {"login": login, "password": "wrong password", "csrf_token": token}
                 started = time.perf_counter()
-                assert auth.login(login, "wrong password").status_code == 200
-                times.append(time.perf_counter() - started)
-            return sorted(times)[1]
-
-        known, unknown = median_seconds("user0"), median_seconds("nobody")
-        assert unknown > known / 3 and known > unknown / 3, (known, unknown)
+                assert client.post("/signin", data=data).status_code == 200
+                runs.append(time.perf_counter() - started)
+        known, unknown = (sorted(runs)[2] for runs in times.values())
+        assert unknown > known / 4 and known > unknown / 4, (known, unknown)
 
 
 class TestAccountBackoff:
