@@ -538,6 +538,8 @@ class TestSharedCounters:
             assert AuthActions(second.test_client()).login().status_code == 429
         finally:
             throttle.succeeded(key)
+            with second.app_context():
+                db.engine.dispose()  # its own pool: close its connections now
 
 
 # --- Settings checked at start ----------------------------------------------------------------
