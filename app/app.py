@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import commands
-from app.extensions import csrf, db, limiter, login_manager, migrate, oauth
+from app.extensions import csrf, db, limiter, limiter_storage_warning, login_manager, migrate, oauth
 from app.filters import register_filters
 from app.logs import FORMAT, ContextFilter
 from app.models import load_user
@@ -46,8 +46,8 @@ def create_app(config_object: type[Config] | None = None) -> Flask:
     app = Flask(__name__.split(".")[0], instance_path=str(INSTANCE_DIR))
     app.config.from_object(config_object)
     config_object.finalize(app.config)
-    if app.config.get("PREFERRED_URL_SCHEME") == "https":
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    if (hops := app.config["TRUSTED_PROXIES"]) > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -56,6 +56,8 @@ def create_app(config_object: type[Config] | None = None) -> Flask:
     register_commands(app)
     configure_logging(app)
     register_scheduler(app)
+    if warning := limiter_storage_warning(app.config):
+        app.logger.warning(warning)
     return app
 
 
@@ -74,7 +76,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Register the ``landing``, ``auth``, ``dashboard``, ``connect`` and ``user`` blueprints."""
+    """Register the ``landing``, ``auth``, ``dashboard``, ``connect``, ``user`` and ``admin``
+    blueprints."""
+    from app.admin.views import bp as admin_bp
     from app.auth.views import bp as auth_bp
     from app.connect.views import bp as connect_bp
     from app.dashboard.views import bp as dashboard_bp
@@ -82,7 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from app.mail.views import bp as mail_bp
     from app.user.views import bp as user_bp
 
-    for blueprint in (landing_bp, auth_bp, dashboard_bp, connect_bp, user_bp, mail_bp):
+    for blueprint in (landing_bp, auth_bp, dashboard_bp, connect_bp, user_bp, admin_bp, mail_bp):
         app.register_blueprint(blueprint)
 
 

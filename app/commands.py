@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.auth.rules import check_new_account
 from app.demo.user import create_demo_user
 from app.extensions import db
-from app.models import Connection, SyncRun, SyncStatus, User
+from app.models import Connection, Invite, SyncRun, SyncStatus, User
 from app.networks import CONNECTORS
 from app.networks.base import Origin
 from app.sync.runner import redis_queue
@@ -26,10 +26,11 @@ from app.sync.service import run_sync
 @click.command("create-user")
 @click.argument("username")
 @click.option("--email", required=True, help="The new user's email address.")
-@click.option("--password", required=True, help="At least 8 characters.")
+@click.option("--password", required=True, help="At least 8 characters, not a common one.")
+@click.option("--admin", is_flag=True, help="Make the account an admin (the first one always is).")
 @with_appcontext
-def create_user(username: str, email: str, password: str) -> None:
-    """Create a user account (for first-time setup and scripts)."""
+def create_user(username: str, email: str, password: str, admin: bool) -> None:
+    """Create a user account (for first-time setup and scripts), whatever REGISTRATION says."""
     problems = check_new_account(username, email, password)
     if problems:
         for problem in problems:
@@ -37,9 +38,47 @@ def create_user(username: str, email: str, password: str) -> None:
         sys.exit(1)
     user = User(username=username.strip(), email=email.strip().lower())
     user.set_password(password)
+    user.is_admin = admin or not User.admin_exists()
     db.session.add(user)
     db.session.commit()
     click.echo(f"Created user {user.username}.")
+    if user.is_admin:
+        click.echo(f"{user.username} is an admin: they can invite people.")
+
+
+@click.command("invite")
+@click.option(
+    "--days",
+    type=click.FloatRange(min=0, min_open=True, max=90),
+    default=None,
+    help="Days the link stays valid (INVITE_DAYS, 7 unless set).",
+)
+@click.option("--note", default=None, help="Whom it is for (shown on the admin page).")
+@click.option(
+    "--url",
+    "base_url",
+    default=None,
+    help="The server's address, e.g. https://analytics.example.org, to print a whole link.",
+)
+@with_appcontext
+def invite(days: float | None, note: str | None, base_url: str | None) -> None:
+    """Create a single-use invite link to register (for REGISTRATION=invite)."""
+    days = days if days is not None else float(current_app.config["INVITE_DAYS"])
+    created, token = Invite.create(days=days, note=(note or "")[:100])
+    db.session.commit()
+    path = f"/register?invite={token}"
+    link = base_url.rstrip("/") + path if base_url else path
+    expires = created.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    click.echo(f"Invite link (works once, until {expires}):")
+    click.echo(link)
+    if not base_url:
+        click.echo("Put your server's address in front of it (or pass --url).")
+    if current_app.config["REGISTRATION"] != "invite":
+        click.echo(
+            f"Note: REGISTRATION is {current_app.config['REGISTRATION']!r}; invite links are "
+            "used only when it is 'invite'.",
+            err=True,
+        )
 
 
 @click.command("test", context_settings={"ignore_unknown_options": True})
@@ -143,4 +182,4 @@ def sync_due_command() -> None:
     click.echo(f"Started {len(started)} scheduled sync{'' if len(started) == 1 else 's'}.")
 
 
-COMMANDS = (create_user, run_tests, demo, import_command, worker, sync_due_command)
+COMMANDS = (create_user, invite, run_tests, demo, import_command, worker, sync_due_command)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from authlib.integrations.flask_client import OAuth
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -30,8 +33,29 @@ class Base(DeclarativeBase):
 
 
 def client_address() -> str:
-    """The client's IP address for rate limiting (``ProxyFix`` makes it right on Heroku)."""
+    """The client's IP address for rate limiting.
+
+    The socket's peer address, unless ``TRUSTED_PROXIES`` is above 0: then ``ProxyFix`` has
+    replaced it with the address that many proxies back in ``X-Forwarded-For``.
+    """
     return get_remote_address() or "unknown"
+
+
+def limiter_storage_warning(config: Mapping[str, Any]) -> str | None:
+    """Why the rate-limit counters will not hold across processes, or ``None`` when they do.
+
+    Counters in memory are per process: with several web workers (``WEB_CONCURRENCY``;
+    ProdConfig assumes the Procfile's 2) each one keeps its own, and the limits multiply.
+    """
+    storage = str(config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    workers = int(config.get("WEB_CONCURRENCY") or 1)
+    if not storage.startswith("memory://") or workers <= 1:
+        return None
+    return (
+        f"Rate limits are kept in memory but up to {workers} web processes may run "
+        "(WEB_CONCURRENCY): each counts sign-in attempts on its own. Set REDIS_URL to share "
+        "them, or WEB_CONCURRENCY=1."
+    )
 
 
 db = SQLAlchemy(model_class=Base)

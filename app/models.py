@@ -7,13 +7,24 @@ account removes all of its data in one statement.
 from __future__ import annotations
 
 import enum
+import hashlib
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, func, select
-from sqlalchemy import false as sa_false
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
@@ -45,6 +56,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+#: Werkzeug's hashing method for every stored password (its default scrypt parameters).
+PASSWORD_METHOD = "scrypt"  # noqa: S105 - a method name
+
+#: A hash of a random password with the same method and parameters as real ones: checking a
+#: password against it costs what checking a real account's does, so an unknown username
+#: answers as slowly as a wrong password. Made once per process, at import.
+DUMMY_PASSWORD_HASH = generate_password_hash(secrets.token_urlsafe(16), method=PASSWORD_METHOD)
+
+
 def new_session_token() -> str:
     """A random token that identifies a user's sign-in sessions; rotating it signs them out."""
     return secrets.token_urlsafe(32)
@@ -62,10 +82,12 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     display_name: Mapped[str | None] = mapped_column(String(100))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
+    #: May create invites; the first account of a server is the admin.
+    is_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: Mail the user asked for: the weekly digest, and alerts when something needs them.
-    digest: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
-    alerts: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    digest: Mapped[bool] = mapped_column(default=False, server_default=false())
+    alerts: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: When the next weekly digest is due (spread over the week by user).
     digest_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 
@@ -85,17 +107,28 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
         return f"<User {self.username}>"
 
     def get_id(self) -> str:
-        """Flask-Login's session id: the session token, so a password change signs out others."""
+        """Flask-Login's session id: the session token, which the session cookie and the
+        remember-me cookie carry; rotating it (a password change, logging out) ends them."""
         return self.session_token
+
+    def rotate_session_token(self) -> None:
+        """Start a new session token: every session and remember-me cookie so far stops working."""
+        self.session_token = new_session_token()
 
     def set_password(self, password: str) -> None:
         """Hash ``password`` with scrypt and start a new session token."""
-        self.password_hash = generate_password_hash(password, method="scrypt")
-        self.session_token = new_session_token()
+        self.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+        self.rotate_session_token()
 
     def check_password(self, password: str) -> bool:
         """Whether ``password`` matches the stored hash."""
         return check_password_hash(self.password_hash, password)
+
+    @staticmethod
+    def check_nobody(password: str) -> bool:
+        """Do the work of :meth:`check_password` for an account that does not exist: ``False``."""
+        check_password_hash(DUMMY_PASSWORD_HASH, password)
+        return False
 
     @property
     def shown_name(self) -> str:
@@ -125,10 +158,104 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
             query = query.where(cls.id != exclude_id)
         return db.session.scalar(query) is not None
 
+    @classmethod
+    def any_exists(cls) -> bool:
+        """Whether the server has any account yet."""
+        return db.session.scalar(select(cls.id).limit(1)) is not None
+
+    @classmethod
+    def admin_exists(cls) -> bool:
+        """Whether some account is an admin (the next account created is one when not)."""
+        return db.session.scalar(select(cls.id).where(cls.is_admin).limit(1)) is not None
+
 
 def load_user(session_token: str) -> User | None:
     """Flask-Login user loader: find the user whose current session token this is."""
     return db.session.scalar(select(User).where(User.session_token == session_token))
+
+
+def hash_invite_token(token: str) -> str:
+    """How an invite token is stored: its SHA-256 (the token itself is 256 random bits)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Invite(db.Model):  # type: ignore[name-defined,misc]
+    """A single-use, expiring invitation to register; only a hash of its token is stored."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    note: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    used_by: Mapped[User | None] = relationship(foreign_keys=[used_by_id])
+
+    def __repr__(self) -> str:
+        return f"<Invite {self.id} {self.status}>"
+
+    @classmethod
+    def create(
+        cls, *, days: float, note: str | None = None, created_by: User | None = None
+    ) -> tuple[Invite, str]:
+        """Add a new invite to the session; returns it and its token (shown once, never stored)."""
+        token = secrets.token_urlsafe(32)
+        invite = cls(
+            token_hash=hash_invite_token(token),
+            note=(note or "").strip() or None,
+            expires_at=utcnow() + timedelta(days=days),
+            created_by_id=created_by.id if created_by is not None else None,
+        )
+        db.session.add(invite)
+        return invite, token
+
+    @classmethod
+    def find_usable(cls, token: str | None) -> Invite | None:
+        """The unused, unexpired invite whose token this is, or ``None``."""
+        if not token or len(token) > 100:
+            return None
+        invite = db.session.scalar(select(cls).where(cls.token_hash == hash_invite_token(token)))
+        if invite is None or not invite.usable:
+            return None
+        return invite
+
+    @property
+    def status(self) -> str:
+        """``used``, ``expired`` or ``open``."""
+        if self.used_at is not None:
+            return "used"
+        if self.expires_at <= utcnow():
+            return "expired"
+        return "open"
+
+    @property
+    def usable(self) -> bool:
+        """Whether the invite can still be used to register."""
+        return self.status == "open"
+
+    def redeem(self, user: User) -> bool:
+        """Mark the invite used by ``user`` (flushed) unless another request used it first.
+
+        One ``UPDATE ... WHERE used_at IS NULL``, so two registrations racing for the same
+        invite cannot both succeed.
+        """
+        now = utcnow()
+        result = db.session.execute(
+            update(Invite)
+            .where(Invite.id == self.id, Invite.used_at.is_(None), Invite.expires_at > now)
+            .values(used_at=now, used_by_id=user.id)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        db.session.refresh(self)
+        return True
 
 
 class SyncStatus(enum.StrEnum):
@@ -279,7 +406,7 @@ class Person(db.Model):  # type: ignore[name-defined,misc]
     is_friend: Mapped[bool] = mapped_column(default=False)
     #: Whether this person's own following list was read to its end (an absent edge from
     #: them then means "does not follow", not "unknown").
-    following_known: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    following_known: Mapped[bool] = mapped_column(default=False, server_default=false())
     my_followers_they_follow: Mapped[int | None] = mapped_column()
     common_friends: Mapped[int | None] = mapped_column()
     follower_community: Mapped[int | None] = mapped_column()

@@ -20,6 +20,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
 
 
+#: The values of ``REGISTRATION``.
+REGISTRATION_MODES = ("open", "invite", "closed")
+
+
 class ConfigError(RuntimeError):
     """A setting needed to start is missing or wrong."""
 
@@ -141,12 +145,34 @@ class Config:
     REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
 
-    # Sign-in throttle (Flask-Limiter syntax).
+    # Rate limits. The counters live in Redis when REDIS_URL is set (shared by every worker
+    # process and dyno), else in each process's memory.
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
-    RATELIMIT_HEADERS_ENABLED = True
+    #: Off: Flask-Limiter would put its per-address window's reset as Retry-After on every
+    #: sign-in response, over the account's own (much shorter) wait.
+    RATELIMIT_HEADERS_ENABLED = False
+    #: Failed sign-ins from one address (Flask-Limiter syntax); past it the address waits.
     SIGNIN_LIMIT_PER_IP = os.environ.get("SIGNIN_LIMIT_PER_IP", "20 per 10 minutes")
-    SIGNIN_LIMIT_PER_ACCOUNT = os.environ.get("SIGNIN_LIMIT_PER_ACCOUNT", "5 per 10 minutes")
+    #: "N per PERIOD": N password attempts in a row may fail for one account before each
+    #: further attempt waits; a run of failures is forgotten PERIOD after it began.
+    SIGNIN_LIMIT_PER_ACCOUNT = os.environ.get("SIGNIN_LIMIT_PER_ACCOUNT", "5 per day")
+    #: The first wait past the free failures, in seconds; it doubles with each failure...
+    SIGNIN_BACKOFF_FIRST = env_int("SIGNIN_BACKOFF_FIRST", 5)
+    #: ...up to this many seconds.
+    SIGNIN_BACKOFF_MAX = env_int("SIGNIN_BACKOFF_MAX", 300)
     REGISTER_LIMIT_PER_IP = os.environ.get("REGISTER_LIMIT_PER_IP", "10 per hour")
+    #: Proxies in front of the app that set X-Forwarded-For/-Proto (1 on Heroku); 0 trusts
+    #: no such header, so a client cannot pick its own address.
+    TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+    #: Web worker processes (gunicorn --workers); with more than one, memory rate limits are
+    #: per process, and the app warns at start when Redis is not set.
+    WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 1)
+
+    # Registration: "open" (anyone), "invite" (an admin's invite link; the very first
+    # account needs none) or "closed" (accounts are made with `manage.py create-user`).
+    REGISTRATION = (os.environ.get("REGISTRATION") or "open").strip().lower()
+    #: Days an invite link stays valid.
+    INVITE_DAYS = float(os.environ.get("INVITE_DAYS") or 7)
 
     # Uploads and analysis.
     MAX_CONTENT_LENGTH = env_int("MAX_UPLOAD_MB", 512) * 1024 * 1024
@@ -237,7 +263,20 @@ class Config:
 
     @classmethod
     def finalize(cls, config: dict) -> None:
-        """Complete ``config`` at app creation (not at import); the base class does nothing."""
+        """Complete ``config`` at app creation (not at import): check the shared settings.
+
+        :raises ConfigError: for a ``REGISTRATION`` or ``TRUSTED_PROXIES`` it cannot use.
+        """
+        registration = config.get("REGISTRATION", cls.REGISTRATION)
+        if registration not in REGISTRATION_MODES:
+            raise ConfigError(
+                f"REGISTRATION={registration!r} is not one of "
+                + ", ".join(REGISTRATION_MODES)
+                + "."
+            )
+        proxies = config.get("TRUSTED_PROXIES", cls.TRUSTED_PROXIES)
+        if not isinstance(proxies, int) or proxies < 0:
+            raise ConfigError("TRUSTED_PROXIES must be a whole number of proxies, 0 or more.")
 
 
 class DevConfig(Config):
@@ -247,6 +286,7 @@ class DevConfig(Config):
     def finalize(cls, config: dict) -> None:
         """Fill in the secret key and token key from ``instance/``, creating them once, and
         create the SQLite database file owner-only (:func:`create_sqlite_file`)."""
+        super().finalize(config)
         if not config.get("SECRET_KEY"):
             config["SECRET_KEY"] = instance_secret("secret_key", lambda: secrets.token_hex(32))
         if not config.get("TOKEN_ENCRYPTION_KEY"):
@@ -276,6 +316,8 @@ class ProdConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    #: The Procfile starts gunicorn with ${WEB_CONCURRENCY:-2} workers.
+    WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 2)
 
     @classmethod
     def finalize(cls, config: dict) -> None:
@@ -284,6 +326,7 @@ class ProdConfig(Config):
 
         :raises ConfigError: naming every missing variable.
         """
+        super().finalize(config)
         required = ("SECRET_KEY", "DATABASE_URL", "TOKEN_ENCRYPTION_KEY")
         missing = [name for name in required if not os.environ.get(name)]
         if missing:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.auth import throttle
+from app.extensions import db, limiter
 from app.models import User
-from tests.conftest import csrf_token
+from tests.conftest import AuthActions, csrf_token
 from tests.factories import PASSWORD, UserFactory
 
 
@@ -51,6 +54,7 @@ def test_profile_update(client, signed_in):
         display_name="  Ada L.  ",
         email="Ada@Example.com",
         timezone="Europe/Zurich",
+        current_password=PASSWORD,
     )
     assert response.status_code == 302
     db.session.refresh(signed_in)
@@ -75,7 +79,7 @@ def test_profile_update(client, signed_in):
 )
 def test_profile_update_errors(client, signed_in, data, message):
     UserFactory(username="other", email="taken@example.com")
-    response = post_form(client, "/user/user0", **data)
+    response = post_form(client, "/user/user0", current_password=PASSWORD, **data)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     db.session.refresh(signed_in)
@@ -104,6 +108,12 @@ def test_password_change_then_sign_in_with_new(auth, client, signed_in):
             "That is not your current password.",
         ),
         ({"current": PASSWORD, "new": "short", "confirm": "short"}, "at least 8 characters"),
+        ({"current": PASSWORD, "new": "password", "confirm": "password"}, "most common"),
+        ({"current": PASSWORD, "new": "12345678", "confirm": "12345678"}, "most common"),
+        (
+            {"current": PASSWORD, "new": "user0@example.com", "confirm": "user0@example.com"},
+            "not your username or email address",
+        ),
         (
             {"current": PASSWORD, "new": "abcdefghi", "confirm": "abcdefghj"},
             "The two passwords do not match.",
@@ -138,3 +148,114 @@ def test_delete_account_removes_user_and_signs_out(client, signed_in):
     assert response.headers["Location"] == "/"
     assert db.session.scalars(select(User.username)).all() == [keep.username]
     assert client.get("/dashboard/user").status_code == 302
+
+
+# --- The email needs the current password -------------------------------------------------
+
+
+def test_display_name_and_time_zone_need_no_password(client, signed_in):
+    response = post_form(
+        client, "/user/user0", display_name="Ada", email="user0@example.com", timezone="UTC"
+    )
+    assert response.status_code == 302
+    db.session.refresh(signed_in)
+    assert signed_in.display_name == "Ada"
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("", "Enter your current password to change your email address."),
+        ("wrong one!", "That is not your current password."),
+    ],
+)
+def test_email_change_needs_the_current_password(client, signed_in, password, message):
+    response = post_form(
+        client, "/user/user0", email="new@example.com", timezone="UTC", current_password=password
+    )
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    db.session.refresh(signed_in)
+    assert signed_in.email == "user0@example.com"
+
+
+def test_email_change_with_the_password(client, signed_in):
+    response = post_form(
+        client, "/user/user0", email="New@Example.com", timezone="UTC", current_password=PASSWORD
+    )
+    assert response.status_code == 302
+    db.session.refresh(signed_in)
+    assert signed_in.email == "new@example.com"
+
+
+def test_settings_page_asks_for_the_password_with_the_email(client, signed_in):
+    page = client.get("/user/user0").get_data(as_text=True)
+    assert "Needed only to change your email address." in page
+
+
+# --- Wrong current passwords are throttled per account ---------------------------------------
+
+
+class TestReauthThrottle:
+    @pytest.fixture
+    def config_overrides(self):
+        return {
+            "SIGNIN_LIMIT_PER_ACCOUNT": "3 per hour",
+            "SIGNIN_BACKOFF_FIRST": 60,
+            "SIGNIN_BACKOFF_MAX": 600,
+        }
+
+    def change_password(self, client, current):
+        new = "another long secret"
+        return post_form(client, "/user/user0/password", current=current, new=new, confirm=new)
+
+    def test_password_form_waits_after_wrong_guesses(self, client, signed_in):
+        for _ in range(3):
+            response = self.change_password(client, "wrong guess")
+            assert response.status_code == 400
+        response = self.change_password(client, PASSWORD)  # the right one waits too
+        assert response.status_code == 429
+        assert "Too many wrong passwords. Wait 1 minute and try again." in response.get_data(
+            as_text=True
+        )
+        db.session.refresh(signed_in)
+        assert signed_in.check_password(PASSWORD)
+        # The wait over, the right password works and clears the count.
+        limiter.storage.clear(throttle.wait_key(throttle.account_key(signed_in)))
+        assert self.change_password(client, PASSWORD).status_code == 302
+        assert throttle.failures(throttle.account_key(signed_in)) == 0
+
+    def test_guesses_count_with_failed_sign_ins(self, app, client, signed_in):
+        other = AuthActions(app.test_client())
+        for _ in range(2):
+            assert other.login(password="wrong guess").status_code == 200
+        assert self.change_password(client, "wrong guess").status_code == 400
+        assert other.login().status_code == 429
+
+    def test_delete_and_email_forms_are_throttled_too(self, client, signed_in):
+        for _ in range(3):
+            response = post_form(
+                client, "/user/user0/delete", confirm_username="user0", password="wrong guess"
+            )
+            assert response.status_code == 400
+        response = post_form(
+            client, "/user/user0/delete", confirm_username="user0", password=PASSWORD
+        )
+        assert response.status_code == 429
+        response = post_form(
+            client,
+            "/user/user0",
+            email="new@example.com",
+            timezone="UTC",
+            current_password=PASSWORD,
+        )
+        assert response.status_code == 429
+        assert "Too many wrong passwords" in response.get_data(as_text=True)
+        assert db.session.scalar(select(func.count(User.id))) == 1
+
+
+def test_settings_page_password_fields_have_their_own_ids(client, signed_in):
+    page = client.get("/user/user0").get_data(as_text=True)
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    for field_id in ("current_password", "current", "password"):
+        assert ids.count(field_id) == 1, field_id

@@ -1,4 +1,9 @@
-"""Settings forms: profile, password change and account deletion."""
+"""Settings forms: profile, password change and account deletion.
+
+Every form that asks for the current password checks it through
+:func:`app.auth.throttle.check_password`, so wrong guesses there count against the account
+like failed sign-ins, and wait like them.
+"""
 
 from __future__ import annotations
 
@@ -6,73 +11,132 @@ from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, ValidationError
 
-from app.auth import rules
+from app.auth import rules, throttle
+from app.auth.forms import MaxLength
 from app.models import User
 
 TIMEZONES = sorted(available_timezones() - {"localtime", "Factory"})
 
 
-class ProfileForm(FlaskForm):
-    """Display name, email and time zone."""
+class ReauthForm(FlaskForm):
+    """A form that checks the signed-in user's current password, throttled per account."""
 
-    display_name = StringField("Display name", validators=[Length(max=100)])
-    email = EmailField("Email", validators=[DataRequired("Enter your email address.")])
-    timezone = SelectField("Time zone", choices=TIMEZONES, default="UTC")
-    submit = SubmitField("Save profile")
+    #: Set when the account must wait before its password is checked again.
+    throttled: throttle.Throttled | None = None
 
     def __init__(self, user: User, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
 
+    def check_current_password(self, password: str, wrong: str) -> None:
+        """Raise a :class:`ValidationError` unless ``password`` is the user's own.
+
+        :param wrong: the message for a wrong password.
+        """
+        try:
+            right = throttle.check_password(self.user, password)
+        except throttle.Throttled as throttled:
+            self.throttled = throttled
+            raise ValidationError(
+                f"Too many wrong passwords. Wait {throttled.wait_text} and try again."
+            ) from None
+        if not right:
+            raise ValidationError(wrong)
+
+
+class ProfileForm(ReauthForm):
+    """Display name, email and time zone; a new email needs the current password."""
+
+    display_name = StringField("Display name", validators=[MaxLength(100)])
+    email = EmailField(
+        "Email",
+        validators=[MaxLength(rules.EMAIL_MAX), DataRequired("Enter your email address.")],
+    )
+    timezone = SelectField("Time zone", choices=TIMEZONES, default="UTC")
+    current_password = PasswordField(
+        "Current password",
+        validators=[MaxLength(rules.PASSWORD_INPUT_MAX, rules.PASSWORD_INPUT_TOO_LONG)],
+        description="Needed only to change your email address.",
+    )
+    submit = SubmitField("Save profile")
+
+    def email_changes(self) -> bool:
+        """Whether the posted email differs from the account's (ignoring case and spaces)."""
+        return (self.email.data or "").strip().lower() != self.user.email.strip().lower()
+
     def validate_email(self, field: EmailField) -> None:
         if problem := rules.email_problem(field.data, exclude_id=self.user.id):
             raise ValidationError(problem)
 
+    def validate_current_password(self, field: PasswordField) -> None:
+        if not self.email_changes() or self.email.errors:
+            return
+        if not field.data:
+            raise ValidationError("Enter your current password to change your email address.")
+        self.check_current_password(field.data, "That is not your current password.")
 
-class PasswordForm(FlaskForm):
+
+class PasswordForm(ReauthForm):
     """Change the password; the current one is asked for first."""
 
-    current = PasswordField("Current password", validators=[DataRequired("Enter your password.")])
-    new = PasswordField("New password", validators=[DataRequired("Choose a new password.")])
+    current = PasswordField(
+        "Current password",
+        validators=[
+            MaxLength(rules.PASSWORD_INPUT_MAX, rules.PASSWORD_INPUT_TOO_LONG),
+            DataRequired("Enter your password."),
+        ],
+    )
+    new = PasswordField(
+        "New password",
+        validators=[
+            MaxLength(
+                rules.PASSWORD_MAX, f"Passwords can have at most {rules.PASSWORD_MAX} characters."
+            ),
+            DataRequired("Choose a new password."),
+        ],
+        description=f"At least {rules.PASSWORD_MIN} characters, and not a common password.",
+    )
     confirm = PasswordField(
         "Repeat new password",
         validators=[
+            MaxLength(rules.PASSWORD_INPUT_MAX),
             DataRequired("Type the new password again."),
             EqualTo("new", "The two passwords do not match."),
         ],
     )
     submit = SubmitField("Change password")
 
-    def __init__(self, user: User, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.user = user
-
     def validate_current(self, field: PasswordField) -> None:
-        if not self.user.check_password(field.data):
-            raise ValidationError("That is not your current password.")
+        self.check_current_password(field.data, "That is not your current password.")
 
     def validate_new(self, field: PasswordField) -> None:
-        if problem := rules.password_problem(field.data):
+        problem = rules.password_problem(
+            field.data, username=self.user.username, email=self.user.email
+        )
+        if problem:
             raise ValidationError(problem)
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(ReauthForm):
     """Delete the account: type the username and the password to confirm."""
 
-    confirm_username = StringField("Type your username to confirm")
-    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+    confirm_username = StringField(
+        "Type your username to confirm", validators=[MaxLength(rules.USERNAME_MAX)]
+    )
+    password = PasswordField(
+        "Password",
+        validators=[
+            MaxLength(rules.PASSWORD_INPUT_MAX, rules.PASSWORD_INPUT_TOO_LONG),
+            DataRequired("Enter your password."),
+        ],
+    )
     submit = SubmitField("Delete my account and all its data")
-
-    def __init__(self, user: User, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.user = user
 
     def validate_confirm_username(self, field: StringField) -> None:
         if (field.data or "").strip() != self.user.username:
             raise ValidationError(f"Type {self.user.username} exactly to confirm.")
 
     def validate_password(self, field: PasswordField) -> None:
-        if not self.user.check_password(field.data):
-            raise ValidationError("That is not your password.")
+        self.check_current_password(field.data, "That is not your password.")

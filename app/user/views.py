@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from app.extensions import db
 from app.models import User
-from app.user.forms import DeleteForm, PasswordForm, ProfileForm
+from app.user.forms import DeleteForm, PasswordForm, ProfileForm, ReauthForm
 
 bp = Blueprint("user", __name__, url_prefix="/user")
 
@@ -19,6 +19,11 @@ def own_account(name: str) -> User:
     if name != user.username:
         abort(404)
     return user
+
+
+def form_status(form: ReauthForm) -> int:
+    """429 when the account must wait before its password is checked again, else 400."""
+    return 429 if form.throttled is not None else 400
 
 
 def render_settings(
@@ -44,7 +49,7 @@ def render_settings(
 @bp.route("/<name>", methods=["GET", "POST"])
 @login_required
 def settings(name: str) -> tuple[str, int] | Response:
-    """Show the settings; a POST saves display name, email and time zone."""
+    """Show the settings; a POST saves display name, email (with the password) and time zone."""
     user = own_account(name)
     form = ProfileForm(user, obj=user)
     if form.validate_on_submit():
@@ -55,7 +60,7 @@ def settings(name: str) -> tuple[str, int] | Response:
         flash("Profile saved.", "success")
         return redirect(url_for("user.settings", name=user.username))
     if form.is_submitted():
-        return render_settings(user, profile=form, status=400)
+        return render_settings(user, profile=form, status=form_status(form))
     return render_settings(user)
 
 
@@ -66,7 +71,7 @@ def change_password(name: str) -> tuple[str, int] | Response:
     user = own_account(name)
     form = PasswordForm(user)
     if not form.validate_on_submit():
-        return render_settings(user, password=form, status=400)
+        return render_settings(user, password=form, status=form_status(form))
     user.set_password(form.new.data)
     db.session.commit()
     login_user(user)  # keep this session, with the new session token
@@ -81,7 +86,7 @@ def delete_account(name: str) -> tuple[str, int] | Response:
     user = own_account(name)
     form = DeleteForm(user)
     if not form.validate_on_submit():
-        return render_settings(user, delete=form, status=400)
+        return render_settings(user, delete=form, status=form_status(form))
     logout_user()
     db.session.delete(user)
     db.session.commit()

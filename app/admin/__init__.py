@@ -1,0 +1,1 @@
+"""The administrator's pages: invite links for invite-only registration."""
