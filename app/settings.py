@@ -228,6 +228,10 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "md-analytics@localhost")
     MAIL_FROM_NAME = os.environ.get("MAIL_FROM_NAME", "MD Analytics")
     MAIL_FOLDER = os.environ.get("MAIL_FOLDER", str(INSTANCE_DIR / "mail"))
+    #: How long a password-reset link and an email-confirmation link work (seconds).
+    RESET_MAX_AGE = env_int("RESET_MAX_AGE", 3600)
+    CONFIRM_MAX_AGE = env_int("CONFIRM_MAX_AGE", 2 * 24 * 3600)
+    RESET_LIMIT_PER_IP = os.environ.get("RESET_LIMIT_PER_IP", "5 per hour")
     #: The site's address, for links in mail sent outside a request (by the scheduler).
     SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000")
     #: Followers lost in one sync, as a share, that an alert calls unusual.
@@ -308,6 +312,7 @@ class TestConfig(Config):
     SIGNIN_LIMIT_PER_IP = "1000 per minute"
     SIGNIN_LIMIT_PER_ACCOUNT = "1000 per minute"
     REGISTER_LIMIT_PER_IP = "1000 per minute"
+    RESET_LIMIT_PER_IP = "1000 per minute"
 
 
 class ProdConfig(Config):

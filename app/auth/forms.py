@@ -64,6 +64,10 @@ class RegisterForm(FlaskForm):
             EqualTo("password", "The two passwords do not match."),
         ],
     )
+    digest = BooleanField(
+        "Mail me a weekly digest (who followed and left, my best post)",
+        description="You can change this in your settings at any time.",
+    )
     invite = HiddenField(validators=[MaxLength(rules.INVITE_TOKEN_MAX)])
     submit = SubmitField("Create account")
 
@@ -120,3 +124,48 @@ class SignInForm(FlaskForm):
             return False
         self.user = user
         return True
+
+
+class ResetRequestForm(FlaskForm):
+    """The address a password-reset link should go to."""
+
+    email = EmailField(
+        "Email",
+        validators=[MaxLength(rules.EMAIL_MAX), DataRequired("Enter your email address.")],
+    )
+    submit = SubmitField("Send me a link")
+
+
+class ResetForm(FlaskForm):
+    """A new password, typed twice, for the account a reset link was for."""
+
+    new = PasswordField(
+        "New password",
+        validators=[
+            MaxLength(
+                rules.PASSWORD_MAX, f"Passwords can have at most {rules.PASSWORD_MAX} characters."
+            ),
+            DataRequired("Choose a new password."),
+        ],
+        description=f"At least {rules.PASSWORD_MIN} characters, and not a common password.",
+    )
+    confirm = PasswordField(
+        "Repeat new password",
+        validators=[
+            MaxLength(rules.PASSWORD_INPUT_MAX),
+            DataRequired("Type the new password again."),
+            EqualTo("new", "The two passwords do not match."),
+        ],
+    )
+    submit = SubmitField("Set the new password")
+
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def validate_new(self, field: PasswordField) -> None:
+        problem = rules.password_problem(
+            field.data, username=self.user.username, email=self.user.email
+        )
+        if problem:
+            raise ValidationError(problem)

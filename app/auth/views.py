@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 from typing import TypeGuard
 from urllib.parse import unquote, urlsplit
 
@@ -10,10 +12,13 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
-from app.auth import rules
-from app.auth.forms import RegisterForm, SignInForm
+from app.auth import rules, throttle
+from app.auth.forms import RegisterForm, ResetForm, ResetRequestForm, SignInForm
+from app.auth.links import reset_token, user_for_reset
 from app.auth.throttle import Throttled
 from app.extensions import db, limiter
+from app.mail import MailError, mail
+from app.mail.notices import plan_digest
 from app.models import Invite, User
 
 bp = Blueprint("auth", __name__)
@@ -85,8 +90,10 @@ def register() -> str | Response | tuple[str, int]:
         user = User(username=form.username.data.strip(), email=form.email.data.strip().lower())
         user.set_password(form.password.data)
         user.is_admin = not User.admin_exists()
+        user.digest = bool(form.digest.data)
         db.session.add(user)
         db.session.flush()
+        plan_digest(user)  # the weekly slot comes from the new id
         if invite is not None and not invite.redeem(user):
             db.session.rollback()
             return render_template("auth/register_refused.html", gate="bad-invite"), 403
@@ -129,6 +136,52 @@ def signin() -> str | Response | tuple[str, int] | tuple[str, int, dict[str, str
         return redirect(next_url if is_local_path(next_url) else url_for("dashboard.home"))
     status = 400 if form.malformed else 200
     return render_template("auth/signin.html", form=form, next_url=next_url), status
+
+
+def reset_address_key() -> str:
+    """Rate-limit key for reset requests to one address (hashed, so any length is cheap)."""
+    address = (request.form.get("email") or "").strip().lower()
+    return "reset:" + hashlib.sha256(address.encode()).hexdigest()
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_IP"], methods=["POST"])
+@limiter.limit("3 per hour", methods=["POST"], key_func=reset_address_key)
+def reset_request() -> str | Response:
+    """Ask for a password-reset link. The answer is the same whether or not an account uses
+    the address, so the page does not tell who has an account here."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        address = form.email.data.strip().lower()
+        user = User.find_by_login(address) if "@" in address else None
+        if user is not None:
+            link = url_for("auth.reset_password", token=reset_token(user), _external=True)
+            with contextlib.suppress(MailError):  # logged; the answer stays the same
+                mail(user.email, "Reset your MD Analytics password", "reset", user=user, link=link)
+        flash(
+            "If an account uses that address, a link to choose a new password is on its way. "
+            f"It works once, for {current_app.config['RESET_MAX_AGE'] // 60} minutes.",
+            "info",
+        )
+        return redirect(url_for("auth.signin"))
+    return render_template("auth/reset_request.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_IP"], methods=["POST"])
+def reset_password(token: str) -> str | Response | tuple[str, int]:
+    """Choose a new password from a reset link; every other session is signed out."""
+    user = user_for_reset(token)
+    if user is None:
+        return render_template("auth/reset.html", form=None), 400
+    form = ResetForm(user)
+    if form.validate_on_submit():
+        user.set_password(form.new.data)  # rotates the session token: other devices sign out
+        db.session.commit()
+        throttle.succeeded(throttle.account_key(user))
+        flash("Your password is changed. Sign in with it.", "success")
+        return redirect(url_for("auth.signin"))
+    return render_template("auth/reset.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])

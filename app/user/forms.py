@@ -10,7 +10,7 @@ from __future__ import annotations
 from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, ValidationError
 
 from app.auth import rules, throttle
@@ -55,10 +55,15 @@ class ProfileForm(ReauthForm):
         validators=[MaxLength(rules.EMAIL_MAX), DataRequired("Enter your email address.")],
     )
     timezone = SelectField("Time zone", choices=TIMEZONES, default="UTC")
+    digest = BooleanField("Mail me a weekly digest (who followed and left, my best post)")
+    alerts = BooleanField(
+        "Mail me when something needs me (failed syncs, a reconnect, an unusual loss)"
+    )
     current_password = PasswordField(
         "Current password",
         validators=[MaxLength(rules.PASSWORD_INPUT_MAX, rules.PASSWORD_INPUT_TOO_LONG)],
-        description="Needed only to change your email address.",
+        description="Needed only to change your email address (we mail the new one a link "
+        "to confirm it).",
     )
     submit = SubmitField("Save profile")
 
@@ -140,3 +145,9 @@ class DeleteForm(ReauthForm):
 
     def validate_password(self, field: PasswordField) -> None:
         self.check_current_password(field.data, "That is not your password.")
+
+
+class ConfirmEmailForm(FlaskForm):
+    """The button that applies a confirmed email change."""
+
+    submit = SubmitField("Use this address")
