@@ -17,6 +17,12 @@ A wait longer than ``max_wait`` seconds (one hour by default) is not slept: the 
 :class:`RateLimited`, a :class:`~app.networks.base.NetworkError` whose message says when to
 try again ("GitHub's rate limit is used up until 14:05 UTC..."), so a background job never
 sits on a worker for hours.
+
+A client for a host a person chose (their Mastodon server) is *guarded*: it is built with an
+:class:`~app.networks.outbound.OutboundPolicy`, connects only where the policy allows and
+to the address it checked, never follows a redirect (:class:`Redirected`), and never puts
+what the server sent into a message: every failure has a fixed sentence ("could not be
+reached", "did not answer in time", "refused the request (HTTP 403)").
 """
 
 from __future__ import annotations
@@ -42,6 +48,12 @@ from app.networks.base import (
     NotAvailable,
     NullProgress,
     Progress,
+)
+from app.networks.outbound import (
+    OutboundPolicy,
+    OutboundRefused,
+    RedirectRefused,
+    guarded_session,
 )
 
 #: Seconds to wait on a 429 (or a secondary-limit 403) that names no reset time.
@@ -81,8 +93,34 @@ class RateLimited(NetworkError):
         self.until = until
 
 
+class Unreachable(NetworkError):
+    """The server could not be reached: no connection (after the retries), or the outbound
+    guard refused its address."""
+
+
+class TimedOut(NetworkError):
+    """The server did not answer in time (after the retries)."""
+
+
+class Redirected(NetworkError):
+    """A guarded client was answered with a redirect, which it does not follow."""
+
+
+#: Kinds of a retried failure (:attr:`_Retry.kind`).
+_TIMEOUT, _CONNECTION, _ANSWER = "timeout", "connection", "answer"
+
+
 class _Retry(Exception):
-    """Internal: the attempt failed in a way worth retrying."""
+    """Internal: the attempt failed in a way worth retrying.
+
+    :param reason: what went wrong, in our own words (never the server's, never an
+        exception class name).
+    :param kind: ``timeout``, ``connection`` or ``answer`` (a 5xx or a broken body).
+    """
+
+    def __init__(self, reason: str, kind: str = _ANSWER) -> None:
+        super().__init__(reason)
+        self.kind = kind
 
 
 def parse_reset(headers: Mapping[str, str], now: float) -> float | None:
@@ -160,6 +198,9 @@ class ApiClient:
     :param service: name used in error messages ("GitHub").
     :param token_source: asked for the bearer token before every request, instead of
         ``token`` (a token that is refreshed while a long sync runs).
+    :param guard: the outbound policy for a host a person chose: requests go through it
+        (:func:`~app.networks.outbound.guarded_session`), redirects raise
+        :class:`Redirected`, and error messages hold nothing the server sent.
     """
 
     def __init__(
@@ -178,6 +219,7 @@ class ApiClient:
         service: str = "The server",
         headers: Mapping[str, str] | None = None,
         token_source: Callable[[], str] | None = None,
+        guard: OutboundPolicy | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
         self.timeout = timeout
@@ -193,7 +235,8 @@ class ApiClient:
         self._blocked_until: float | None = None
         origin = urlsplit(self.base_url)
         self._origin = (origin.scheme, origin.netloc)
-        self.session = requests.Session()
+        self.guard = guard
+        self.session = requests.Session() if guard is None else guarded_session(guard)
         self.session.headers["User-Agent"] = user_agent
         self.session.headers["Accept"] = "application/json"
         if headers:
@@ -328,10 +371,7 @@ class ApiClient:
                     log.warning(
                         "%s: giving up on %s %s (%s)", self.service, method, _path(url), exc
                     )
-                    raise NetworkError(
-                        f"{self.service} did not answer properly after "
-                        f"{self.max_retries + 1 if retry else 1} tries ({exc})."
-                    ) from None
+                    raise self._gave_up(exc, self.max_retries + 1 if retry else 1) from None
                 retries_left -= 1
                 log.info(
                     "%s: retrying %s %s in %.1f s (%s)",
@@ -351,6 +391,17 @@ class ApiClient:
                     ) from None
                 self._blocked_until = limit.until
 
+    def _gave_up(self, last: _Retry, tries: int) -> NetworkError:
+        """The error for a request whose last try failed with ``last``."""
+        error = {_TIMEOUT: TimedOut, _CONNECTION: Unreachable}.get(last.kind, NetworkError)
+        if self.guard is None:
+            return error(f"{self.service} did not answer properly after {tries} tries ({last}).")
+        if last.kind == _TIMEOUT:
+            return error(f"{self.service} did not answer in time.")
+        if last.kind == _CONNECTION:
+            return error(f"{self.service} could not be reached.")
+        return error(f"{self.service} did not answer properly ({last}).")
+
     def _attempt(
         self, method: str, url: str, params: Params, data: Mapping[str, Any] | None
     ) -> tuple[Any, requests.Response]:
@@ -358,12 +409,25 @@ class ApiClient:
         self.progress.request()
         try:
             response = self.session.request(
-                method, url, params=params, data=data, timeout=self.timeout
+                method,
+                url,
+                params=params,
+                data=data,
+                timeout=self.timeout,
+                allow_redirects=self.guard is None,
             )
+        except OutboundRefused:  # the guard said no (and logged why): retrying cannot help
+            raise Unreachable(f"{self.service} could not be reached.") from None
+        except RedirectRefused as redirect:
+            status = redirect.response.status_code if redirect.response is not None else 0
+            raise Redirected(
+                f"{self.service} answered with a redirect (HTTP {status}), which is not followed."
+            ) from None
         except requests.Timeout:
-            raise _Retry("timed out") from None
+            raise _Retry("timed out", _TIMEOUT) from None
         except requests.RequestException as exc:
-            raise _Retry(type(exc).__name__) from None
+            log.info("%s: %s %s failed: %s", self.service, method, _path(url), type(exc).__name__)
+            raise _Retry("the connection failed", _CONNECTION) from None
         now = self.clock()
         headers = response.headers
         status = response.status_code
@@ -380,6 +444,9 @@ class ApiClient:
         if status in (404, 410):
             raise NotAvailable(f"{self.service} has nothing at {urlsplit(url).path}.")
         if status >= 400:
+            if self.guard is not None:
+                message = f"{self.service} refused the request (HTTP {status})."
+                raise HttpError(message, status, payload)
             detail = _error_text(payload)
             message = f"{self.service} refused the request ({status} {response.reason})"
             raise HttpError(f"{message}: {detail}" if detail else f"{message}.", status, payload)

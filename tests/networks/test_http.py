@@ -13,10 +13,13 @@ from app.networks.http import (
     ApiClient,
     HttpError,
     RateLimited,
+    TimedOut,
+    Unreachable,
     graph_candidates,
     parse_reset,
     remaining_requests,
 )
+from app.networks.outbound import OutboundPolicy, parse_allowed_hosts
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.github import FakeGitHub
 from tests.fakes.mastodon import FakeMastodon
@@ -164,7 +167,7 @@ def test_connection_refused_is_retried_then_raises(sleeps) -> None:
     url = server.url
     server.stop()  # nothing listens on the port any more
     api = ApiClient(url, sleep=sleeps, max_retries=1)
-    with pytest.raises(NetworkError, match="ConnectionError"):
+    with pytest.raises(Unreachable, match=r"after 2 tries \(the connection failed\)\.$"):
         api.get_json("/users/bob")
     assert api.request_count == 2
 
@@ -306,3 +309,55 @@ def test_authenticated_says_whether_a_token_is_sent() -> None:
     for token in (None, ""):
         with ApiClient("http://127.0.0.1:9", token=token) as without:
             assert not without.authenticated
+
+
+# -- guarded clients: hosts a person chose ---------------------------------------------------
+
+
+def guarded(server, **kwargs) -> ApiClient:
+    """A guarded client for a fake named in the allow-list (as a test config names it)."""
+    policy = OutboundPolicy(
+        allow_insecure=True, allowed=parse_allowed_hosts(f"127.0.0.1:{server.port}")
+    )
+    host = f"127.0.0.1:{server.port}"
+    return ApiClient(server.url, service=host, guard=policy, sleep=lambda s: None, **kwargs)
+
+
+def test_guarded_client_reads_an_allowed_server(mastodon: FakeMastodon) -> None:
+    with guarded(mastodon, token="test-token") as api:
+        assert api.get_json("/api/v1/accounts/verify_credentials")["username"] == "me"
+    assert mastodon.requests[-1].headers["host"] == f"127.0.0.1:{mastodon.port}"
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "message"),
+    [
+        (500, NetworkError, "{host} did not answer properly (HTTP 500)."),
+        (422, HttpError, "{host} refused the request (HTTP 422)."),
+        (403, HttpError, "{host} refused the request (HTTP 403)."),
+    ],
+)
+def test_guarded_client_failures_are_fixed_sentences(
+    mastodon: FakeMastodon, status: int, error: type, message: str
+) -> None:
+    mastodon.fail_next(10, status=status)
+    with guarded(mastodon, max_retries=1) as api, pytest.raises(error) as failure:
+        api.get_json("/api/v1/accounts/2")
+    assert str(failure.value) == message.format(host=f"127.0.0.1:{mastodon.port}")
+    assert "Server Error" not in str(failure.value)  # the fake's own words
+
+
+def test_guarded_client_timeout_and_connection_failure(mastodon: FakeMastodon) -> None:
+    mastodon.slow_next(2, delay=0.5)
+    host = f"127.0.0.1:{mastodon.port}"
+    with (
+        guarded(mastodon, timeout=(1, 0.1), max_retries=1) as api,
+        pytest.raises(TimedOut, match=rf"^{host} did not answer in time\.$"),
+    ):
+        api.get_json("/api/v1/accounts/2")
+    mastodon.truncate_next(2, mode="length")
+    with (
+        guarded(mastodon, max_retries=1) as api,
+        pytest.raises(Unreachable, match=rf"^{host} could not be reached\.$"),
+    ):
+        api.get_json("/api/v1/accounts/2")

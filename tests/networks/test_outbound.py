@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from app.networks.base import NetworkError
+from app.networks.http import ApiClient, Unreachable
 from app.networks.outbound import (
     DEFAULT_TIMEOUT,
     MALFORMED,
@@ -436,6 +438,34 @@ def masto() -> Iterator[FakeMastodon]:
         yield server
 
 
+def test_a_name_resolving_to_loopback_never_connects(listener: Listener) -> None:
+    """A public-looking name that resolves to 127.0.0.1, on the port the policy takes as
+    standard (the listener's: port 443 needs privileges), is refused before connecting; the
+    same name allowed by OUTBOUND_ALLOWED_HOSTS does reach the listener, so the listener
+    would have told."""
+    resolver = resolving({"rebind.example": ["127.0.0.1"]})
+    ports = {"https": 443, "http": listener.port}
+    policy = OutboundPolicy(allow_insecure=True, resolver=resolver, ports=ports)
+    with ApiClient(f"http://rebind.example:{listener.port}", guard=policy) as api:
+        with pytest.raises(Unreachable, match=r"could not be reached\.$"):
+            api.get_json("/api/v1/instance")
+        assert api.request_count == 1  # a refusal is not retried
+    assert listener.connections == 0
+
+    allowed = OutboundPolicy(
+        allow_insecure=True,
+        resolver=resolver,
+        ports=ports,
+        allowed=parse_allowed_hosts("rebind.example"),
+    )
+    with (
+        ApiClient(f"http://rebind.example:{listener.port}", guard=allowed, max_retries=0) as api,
+        pytest.raises(Unreachable),  # the listener hangs up without answering
+    ):
+        api.get_json("/api/v1/instance")
+    assert listener.connections == 1
+
+
 def test_the_checked_address_is_the_one_connected(masto: FakeMastodon) -> None:
     """``pinned.example`` exists only in the policy's resolver: the request reaches the fake,
     so the connection went to the address the guard checked and nothing resolved the name
@@ -617,3 +647,31 @@ def test_tls_certificate_for_another_name_is_refused(tls_server) -> None:
         with pytest.raises(requests.exceptions.SSLError):
             session.get(f"https://mastodon.test:{server.port}/", timeout=5)
     assert server.hosts == []
+
+
+def test_guarded_api_client_messages_hold_no_remote_text(masto: FakeMastodon) -> None:
+    original = masto.route
+    secret = "REMOTE SECRET TEXT"
+
+    def route(request):
+        if request.path == "/refuse":
+            return Response(403, {"error": secret})
+        if request.path == "/away":
+            return Response(302, {"error": secret}, {"Location": "https://mastodon.social/"})
+        return original(request)
+
+    masto.route = route  # type: ignore[method-assign]
+    policy = OutboundPolicy(
+        allow_insecure=True, allowed=parse_allowed_hosts(f"127.0.0.1:{masto.port}")
+    )
+    host = f"127.0.0.1:{masto.port}"
+    with ApiClient(masto.url, service=host, guard=policy) as api:
+        with pytest.raises(NetworkError) as refused:
+            api.get_json("/refuse")
+        assert str(refused.value) == f"{host} refused the request (HTTP 403)."
+        with pytest.raises(NetworkError) as redirected:
+            api.get_json("/away")
+        assert str(redirected.value) == (
+            f"{host} answered with a redirect (HTTP 302), which is not followed."
+        )
+    assert masto.count("/away") == 1
