@@ -19,10 +19,12 @@ try again ("GitHub's rate limit is used up until 14:05 UTC..."), so a background
 sits on a worker for hours.
 
 A client for a host a person chose (their Mastodon server) is *guarded*: it is built with an
-:class:`~app.networks.outbound.OutboundPolicy`, connects only where the policy allows and
-to the address it checked, never follows a redirect (:class:`Redirected`), and never puts
-what the server sent into a message: every failure has a fixed sentence ("could not be
-reached", "did not answer in time", "refused the request (HTTP 403)").
+:class:`~app.networks.outbound.OutboundPolicy` (:func:`client_for` does so for a connector
+whose :attr:`~app.networks.base.Connector.door` is :attr:`~app.networks.base.Door.INSTANCE`),
+connects only where the policy allows and to the address it checked, never follows a
+redirect (:class:`Redirected`), and never puts what the server sent into a message: every
+failure has a fixed sentence ("could not be reached", "did not answer in time", "refused
+the request (HTTP 403)").
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from app.networks.base import (
     AccountData,
     AuthExpired,
     Connector,
+    Door,
     HttpSettings,
     Login,
     NetworkError,
@@ -54,6 +57,7 @@ from app.networks.outbound import (
     OutboundRefused,
     RedirectRefused,
     guarded_session,
+    policy_from_config,
 )
 
 #: Seconds to wait on a 429 (or a secondary-limit 403) that names no reset time.
@@ -549,15 +553,31 @@ def client_for(
     token_source: Callable[[], str] | None = None,
     progress: Progress | None = None,
     base_url: str | None = None,
+    interactive: bool = False,
 ) -> ApiClient:
     """An :class:`ApiClient` for ``connector``'s API with the configured timeout and retries.
 
+    The API of a server the user names (a connector whose door is
+    :attr:`~app.networks.base.Door.INSTANCE`, or an explicit ``base_url``) is not the
+    operator's choice: its client is guarded by the outbound policy of ``config``
+    (:func:`~app.networks.outbound.policy_from_config`). API URLs from config
+    (``GITHUB_API_URL``...) are the operator's and are not guarded.
+
     :param config: the app's config (``HTTP_TIMEOUT``, ``HTTP_MAX_RETRIES``, ``HTTP_BACKOFF``
-        and the connector's API URL setting).
+        and the connector's API URL setting; the outbound settings for a guarded client).
     :param base_url: the API root, when not the connector's own (a server the user names).
+    :param interactive: a page waits for the answer: a guarded client then waits
+        ``OUTBOUND_TIMEOUT`` at most per connect or read, retries once and never sleeps
+        through a rate limit, so a slow server does not hold a web worker.
     """
     http = http_settings(config)
     root = base_url or connector.api_url(config, login or Login())
+    guard = None
+    timeout, max_retries, max_wait = http.timeout, http.max_retries, 3600.0
+    if connector.door == Door.INSTANCE or base_url is not None:
+        guard = policy_from_config(config)
+        if interactive:
+            timeout, max_retries, max_wait = guard.timeout, min(max_retries, 1), 0.0
     client = ApiClient(
         root,
         token=token,
@@ -565,9 +585,11 @@ def client_for(
         progress=progress,
         service=connector.service_name(root),
         headers=connector.api_headers,
-        timeout=http.timeout,
-        max_retries=http.max_retries,
+        timeout=timeout,
+        max_retries=max_retries,
         backoff=http.backoff,
+        max_wait=max_wait,
+        guard=guard,
     )
     connector.prepare_client(client)
     return client

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.networks.base import AuthExpired, NetworkError, NotAvailable
+from app.networks import CONNECTORS
+from app.networks.base import AuthExpired, Login, NetworkError, NotAvailable
 from app.networks.http import (
     DEFAULT_RATE_WAIT,
     ApiClient,
@@ -15,6 +16,7 @@ from app.networks.http import (
     RateLimited,
     TimedOut,
     Unreachable,
+    client_for,
     graph_candidates,
     parse_reset,
     remaining_requests,
@@ -361,3 +363,31 @@ def test_guarded_client_timeout_and_connection_failure(mastodon: FakeMastodon) -
         pytest.raises(Unreachable, match=rf"^{host} could not be reached\.$"),
     ):
         api.get_json("/api/v1/accounts/2")
+
+
+def test_client_for_guards_only_servers_the_user_names(
+    github: FakeGitHub, mastodon: FakeMastodon
+) -> None:
+    config = {"HTTP_TIMEOUT": 30, "GITHUB_API_URL": github.url, "OUTBOUND_TIMEOUT": 2}
+    with client_for(CONNECTORS["github"], config) as operator_chosen:
+        assert operator_chosen.guard is None  # GITHUB_API_URL is the operator's choice
+        assert operator_chosen.get_json("/users/bob")["login"] == "bob"
+    login = Login(instance_url=mastodon.url)
+    with client_for(CONNECTORS["mastodon"], config, login) as syncing:
+        assert syncing.guard is not None
+        assert (syncing.timeout, syncing.max_retries, syncing.max_wait) == ((5.0, 30.0), 3, 3600)
+        with pytest.raises(Unreachable):  # plain http on 127.0.0.1: refused
+            syncing.get_json("/api/v1/accounts/2")
+    with client_for(CONNECTORS["mastodon"], config, login, interactive=True) as waiting:
+        assert (waiting.timeout, waiting.max_retries, waiting.max_wait) == ((2.0, 2.0), 1, 0)
+    with client_for(CONNECTORS["github"], config, base_url=mastodon.url) as named:
+        assert named.guard is not None
+    allowed = {
+        **config,
+        "ALLOW_INSECURE_INSTANCES": True,
+        "OUTBOUND_ALLOWED_HOSTS": f"127.0.0.1:{mastodon.port}",
+    }
+    with client_for(CONNECTORS["mastodon"], allowed, login) as syncing:
+        assert syncing.get_json("/api/v1/accounts/2")["username"] == "bob"
+    assert mastodon.count() == 1
+    assert github.count() == 1
