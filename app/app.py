@@ -14,7 +14,8 @@ from app.extensions import csrf, db, limiter, login_manager, migrate, oauth
 from app.filters import register_filters
 from app.logs import FORMAT, ContextFilter
 from app.models import load_user
-from app.settings import INSTANCE_DIR, Config, config_from_env
+from app.networks.outbound import policy_from_config
+from app.settings import INSTANCE_DIR, Config, ConfigError, config_from_env
 
 ERROR_CODES = (400, 403, 404, 405, 413, 429, 500)
 
@@ -53,6 +54,7 @@ def create_app(config_object: type[Config] | None = None) -> Flask:
     register_security_headers(app)
     register_commands(app)
     configure_logging(app)
+    check_outbound_settings(app)
     return app
 
 
@@ -113,6 +115,20 @@ def register_commands(app: Flask) -> None:
     """Add the project's CLI commands (``create-user``, ``test``...)."""
     for command in commands.COMMANDS:
         app.cli.add_command(command)
+
+
+def check_outbound_settings(app: Flask) -> None:
+    """Refuse a malformed ``OUTBOUND_ALLOWED_HOSTS``; warn that ``ALLOW_INSECURE_INSTANCES``
+    is for development."""
+    try:
+        policy = policy_from_config(app.config)
+    except ValueError as error:
+        raise ConfigError(f"OUTBOUND_ALLOWED_HOSTS: {error}.") from None
+    if policy.allow_insecure:
+        app.logger.warning(
+            "ALLOW_INSECURE_INSTANCES is on: people may name plain-http Mastodon servers. "
+            "It is meant for development; turn it off on a public server."
+        )
 
 
 def configure_logging(app: Flask) -> None:

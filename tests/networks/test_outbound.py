@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from app.app import create_app
 from app.networks.base import NetworkError
 from app.networks.http import ApiClient, Unreachable
 from app.networks.outbound import (
@@ -41,6 +42,8 @@ from app.networks.outbound import (
     policy_from_config,
     system_resolver,
 )
+from app.settings import ConfigError
+from tests.conftest import make_config
 from tests.fakes.listener import Listener
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.server import Response
@@ -675,3 +678,20 @@ def test_guarded_api_client_messages_hold_no_remote_text(masto: FakeMastodon) ->
             f"{host} answered with a redirect (HTTP 302), which is not followed."
         )
     assert masto.count("/away") == 1
+
+
+# -- the settings at app start -----------------------------------------------------------
+
+
+def test_app_start_refuses_a_malformed_allow_list(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"OUTBOUND_ALLOWED_HOSTS: 'http://mastodon\.lan' is not"):
+        create_app(make_config(tmp_path, OUTBOUND_ALLOWED_HOSTS="ok.lan, http://mastodon.lan"))
+
+
+def test_app_start_warns_while_insecure_servers_are_allowed(tmp_path: Path, caplog) -> None:
+    create_app(make_config(tmp_path, OUTBOUND_ALLOWED_HOSTS="mastodon.lan:3000"))
+    assert "ALLOW_INSECURE_INSTANCES" not in caplog.text
+    create_app(make_config(tmp_path, ALLOW_INSECURE_INSTANCES=True))
+    (warning,) = [r for r in caplog.records if "ALLOW_INSECURE_INSTANCES" in r.getMessage()]
+    assert warning.levelname == "WARNING"
+    assert "meant for development" in warning.getMessage()
