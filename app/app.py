@@ -15,7 +15,8 @@ from app.extensions import csrf, db, limiter, limiter_storage_warning, login_man
 from app.filters import register_filters
 from app.logs import FORMAT, ContextFilter
 from app.models import load_user
-from app.settings import INSTANCE_DIR, Config, config_from_env
+from app.networks.outbound import policy_from_config
+from app.settings import INSTANCE_DIR, Config, ConfigError, config_from_env
 from app.sync.schedule import start_scheduler
 
 ERROR_CODES = (400, 403, 404, 405, 413, 429, 500)
@@ -58,6 +59,7 @@ def create_app(config_object: type[Config] | None = None) -> Flask:
     register_scheduler(app)
     if warning := limiter_storage_warning(app.config):
         app.logger.warning(warning)
+    check_outbound_settings(app)
     return app
 
 
@@ -146,6 +148,20 @@ def register_scheduler(app: Flask) -> None:
     def start_scheduler_once() -> None:
         if "md_scheduler" not in app.extensions:
             start_scheduler(app)
+
+
+def check_outbound_settings(app: Flask) -> None:
+    """Refuse a malformed ``OUTBOUND_ALLOWED_HOSTS``; warn that ``ALLOW_INSECURE_INSTANCES``
+    is for development."""
+    try:
+        policy = policy_from_config(app.config)
+    except ValueError as error:
+        raise ConfigError(f"OUTBOUND_ALLOWED_HOSTS: {error}.") from None
+    if policy.allow_insecure:
+        app.logger.warning(
+            "ALLOW_INSECURE_INSTANCES is on: people may name plain-http Mastodon servers. "
+            "It is meant for development; turn it off on a public server."
+        )
 
 
 def configure_logging(app: Flask) -> None:

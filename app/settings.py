@@ -196,8 +196,13 @@ class Config:
         "GITHUB_TOKEN_URL", "https://github.com/login/oauth/access_token"
     )
     BLUESKY_APPVIEW_URL = os.environ.get("BLUESKY_APPVIEW_URL", "https://public.api.bsky.app")
-    #: Let people type http:// Mastodon servers (127.0.0.1 included): development only.
+    #: Let people type http:// Mastodon servers (port 80): development only.
     ALLOW_INSECURE_INSTANCES = env_flag("ALLOW_INSECURE_INSTANCES")
+    #: Hosts (``mastodon.lan``) or ``host:port`` pairs a person may name although they are
+    #: private, comma-separated; empty: only public servers on port 443.
+    OUTBOUND_ALLOWED_HOSTS = os.environ.get("OUTBOUND_ALLOWED_HOSTS", "")
+    #: Seconds (connect, then read) a page waits for a server a person named.
+    OUTBOUND_TIMEOUT = float(os.environ.get("OUTBOUND_TIMEOUT", "5"))
     X_CLIENT_ID = os.environ.get("X_CLIENT_ID")
     X_CLIENT_SECRET = os.environ.get("X_CLIENT_SECRET")
     X_API_URL = os.environ.get("X_API_URL", "https://api.x.com")

@@ -29,9 +29,10 @@ class InstanceForm(FlaskForm):
         self.submit.label.text = f"Sign in with {connector.name}"
 
     def validate_instance(self, field: Field) -> None:
-        allow_insecure = bool(current_app.config.get("ALLOW_INSECURE_INSTANCES"))
         try:
-            self.instance_url = self.connector.normalise_instance(field.data or "", allow_insecure)
+            self.instance_url = self.connector.normalise_instance(
+                field.data or "", current_app.config
+            )
         except ValueError as error:
             raise ValidationError(str(error)) from None
 

@@ -12,6 +12,12 @@ Two clients do the protocol work:
 Either way :func:`finish` ends with an :class:`~app.connect.accounts.Account` holding the
 profile (the connector's :meth:`~app.networks.base.Connector.whoami`), the tokens and the
 choices, or raises :class:`~app.connect.accounts.ConnectError` with a message for the page.
+
+A server the user names is reached only through the outbound guard
+(:mod:`app.networks.outbound`): registration and the profile read use guarded
+:class:`~app.networks.http.ApiClient` objects, and the code exchange at its ``/oauth/token``
+runs in an Authlib session whose transport is the guard's (:class:`GuardedOAuth2Session`).
+Its failures are told with fixed sentences; nothing the server sent is shown.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from urllib.parse import urlsplit
 import requests
 from authlib.integrations.base_client import MismatchingStateError, OAuthError
 from authlib.integrations.flask_client import FlaskIntegration, FlaskOAuth2App
+from authlib.integrations.requests_client import OAuth2Session
 from flask import current_app, session, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -35,7 +42,14 @@ from app.extensions import db
 from app.models import MastodonApp
 from app.networks import oauth_pkce
 from app.networks.base import Connector, Door, Login, NetworkError, NotAvailable, Origin
-from app.networks.http import HttpError, client_for, http_settings
+from app.networks.http import (
+    HttpError,
+    Redirected,
+    TimedOut,
+    client_for,
+    http_settings,
+)
+from app.networks.outbound import OutboundPolicy, guard_session, policy_from_config
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +75,12 @@ def not_configured(connector: Connector) -> str:
 # -- messages -------------------------------------------------------------------------------
 
 
-def oauth_failure(error: Exception, label: str) -> str:
-    """The message for a failed OAuth callback (denied, tampered, or a failed exchange)."""
+def oauth_failure(error: Exception, label: str, remote_text: bool = True) -> str:
+    """The message for a failed OAuth callback (denied, tampered, or a failed exchange).
+
+    :param remote_text: show the provider's error code and description; off for a server
+        the user names, whose words are not shown.
+    """
     if isinstance(error, MismatchingStateError):
         return (
             f"The {label} sign-in could not be verified (it expired, was already used, or "
@@ -75,6 +93,8 @@ def oauth_failure(error: Exception, label: str) -> str:
                 "Nothing was connected."
             )
         detail = error.description or error.error
+        if not remote_text:
+            return f"{label} refused the sign-in. Nothing was connected; please try again."
         return f"{label} refused the sign-in ({detail}). Nothing was connected; please try again."
     return (
         f"{label} could not be reached to finish the sign-in. "
@@ -134,7 +154,29 @@ def authorize_url(
     return str(result["url"])
 
 
-def _authlib_client(name: str, **kwargs: Any) -> FlaskOAuth2App:
+class GuardedOAuth2Session(OAuth2Session):
+    """Authlib's requests session for a server the user names: its transport is the
+    outbound guard's (:func:`~app.networks.outbound.guard_session`), so the code exchange
+    connects only to a checked address and follows no redirect.
+
+    :param outbound_policy: the policy, passed by Authlib from the client's
+        ``client_kwargs`` like its other session options.
+    """
+
+    def __init__(self, *args: Any, outbound_policy: OutboundPolicy, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        guard_session(self, outbound_policy)
+
+
+class GuardedOAuth2App(FlaskOAuth2App):
+    """Authlib's Flask client whose sessions are :class:`GuardedOAuth2Session`."""
+
+    client_cls = GuardedOAuth2Session
+
+
+def _authlib_client(
+    name: str, app_class: type[FlaskOAuth2App] = FlaskOAuth2App, **kwargs: Any
+) -> FlaskOAuth2App:
     """An Authlib Flask OAuth 2 client; state (and any PKCE verifier) live in the session."""
     timeout = http_settings(current_app.config).timeout
     client_kwargs = {
@@ -142,7 +184,7 @@ def _authlib_client(name: str, **kwargs: Any) -> FlaskOAuth2App:
         "default_timeout": timeout,
         **kwargs.pop("client_kwargs", {}),
     }
-    return FlaskOAuth2App(FlaskIntegration(name), name, client_kwargs=client_kwargs, **kwargs)
+    return app_class(FlaskIntegration(name), name, client_kwargs=client_kwargs, **kwargs)
 
 
 def config_client(connector: Connector) -> FlaskOAuth2App:
@@ -176,7 +218,9 @@ def config_client(connector: Connector) -> FlaskOAuth2App:
 def instance_app(connector: Connector, instance_url: str) -> MastodonApp:
     """This app's registration on ``instance_url``, made on first use and reused after.
 
-    A registration made for another callback URL (the site moved) is replaced.
+    A registration made for another callback URL (the site moved) is replaced. Every
+    request goes through the outbound guard with its short timeout; the messages are fixed
+    sentences (the server's own words are logged at most, never shown).
 
     :raises ConnectError: the server cannot be reached, is not such a server, or refused.
     """
@@ -188,17 +232,28 @@ def instance_app(connector: Connector, instance_url: str) -> MastodonApp:
     website = url_for("landing.index", _external=True)
     try:
         client_id, client_secret, pkce = connector.register_client(
-            instance_url, redirect_uri, website, http_settings(current_app.config)
+            instance_url, redirect_uri, website, current_app.config
         )
     except (NotAvailable, KeyError, TypeError):
         log.info("connect: %s is not a %s server", host, connector.name)
         raise ConnectError(f"{host} does not look like a {connector.name} server.") from None
+    except Redirected:
+        log.info("connect: %s redirected the registration", host)
+        raise ConnectError(
+            f"{host} sent MD Analytics to another address; enter the address of your "
+            f"{connector.name} server itself."
+        ) from None
     except HttpError as error:
-        log.info("connect: %s refused to register this app: %s", host, error)
-        raise ConnectError(f"{host} refused to register MD Analytics: {error}") from None
+        log.info("connect: %s refused to register this app: HTTP %s", host, error.status)
+        raise ConnectError(
+            f"{host} refused to register MD Analytics (HTTP {error.status})."
+        ) from None
+    except TimedOut:
+        log.info("connect: %s did not answer in time", host)
+        raise ConnectError(f"{host} did not answer in time; please try again later.") from None
     except NetworkError as error:
         log.info("connect: %s could not be reached: %s", host, error)
-        raise ConnectError(f"{host} could not be reached: {error}") from None
+        raise ConnectError(f"{host} could not be reached.") from None
     assert connector.oauth is not None
     if app is None:
         app = MastodonApp(instance_url=instance_url)
@@ -220,13 +275,21 @@ def instance_app(connector: Connector, instance_url: str) -> MastodonApp:
 
 
 def instance_client(connector: Connector, app: MastodonApp) -> FlaskOAuth2App:
-    """An OAuth client for one server; PKCE (S256) where the server announces it."""
-    client_kwargs: dict[str, Any] = {"scope": app.scopes}
+    """An OAuth client for one server; PKCE (S256) where the server announces it. The code
+    exchange goes through the outbound guard (:class:`GuardedOAuth2Session`) and waits
+    ``OUTBOUND_TIMEOUT`` at most per connect or read."""
+    policy = policy_from_config(current_app.config)
+    client_kwargs: dict[str, Any] = {
+        "scope": app.scopes,
+        "outbound_policy": policy,
+        "default_timeout": policy.timeout,
+    }
     if app.supports_pkce:
         client_kwargs["code_challenge_method"] = "S256"
     authorize, token = connector.instance_endpoints(app.instance_url)
     return _authlib_client(
         connector.key,
+        GuardedOAuth2App,
         client_id=app.client_id,
         client_secret=app.client_secret,
         authorize_url=authorize,
@@ -255,7 +318,7 @@ def finish(connector: Connector, args: Mapping[str, str]) -> Account:
     try:
         token = connector.finish_token(token, config, http_settings(config))
         access = str(token["access_token"])
-        with client_for(connector, config, login, token=access) as client:
+        with client_for(connector, config, login, token=access, interactive=True) as client:
             service = client.service
             person = connector.whoami(client, config)
     except HttpError as error:
@@ -317,7 +380,8 @@ def _finish_authlib(
             error.error = "graph_error"
         error.error = _denied(str(error.error))
         log.info("connect: %s sign-in failed: %s", connector.key, error.error)
-        raise ConnectError(oauth_failure(error, label)) from None
+        remote_text = connector.door != Door.INSTANCE
+        raise ConnectError(oauth_failure(error, label, remote_text)) from None
     except (requests.RequestException, ValueError) as error:
         log.info("connect: %s sign-in failed: %s", connector.key, type(error).__name__)
         raise ConnectError(oauth_failure(error, label)) from None

@@ -488,17 +488,19 @@ class Connector:
 
     # -- a server the user names (Door.INSTANCE) -------------------------------------------
 
-    def normalise_instance(self, text: str, allow_insecure: bool = False) -> str:
-        """Turn what a person typed into the server's base URL.
+    def normalise_instance(self, text: str, config: Mapping[str, Any]) -> str:
+        """Turn what a person typed into the server's base URL, refusing what the outbound
+        policy of ``config`` refuses before any request (:mod:`app.networks.outbound`).
 
         :raises ValueError: with a message fit for the form.
         """
         raise NotImplementedError
 
     def register_client(
-        self, instance_url: str, redirect_uri: str, website: str, http: HttpSettings
+        self, instance_url: str, redirect_uri: str, website: str, config: Mapping[str, Any]
     ) -> tuple[str, str, bool]:
-        """Register this app on the server: ``(client_id, client_secret, supports_pkce)``.
+        """Register this app on the server: ``(client_id, client_secret, supports_pkce)``,
+        every request through the outbound policy of ``config``.
 
         :raises NotAvailable: (or ``KeyError``/``TypeError``) it is not such a server.
         :raises NetworkError: the server refused or could not be reached.

@@ -17,6 +17,14 @@ A wait longer than ``max_wait`` seconds (one hour by default) is not slept: the 
 :class:`RateLimited`, a :class:`~app.networks.base.NetworkError` whose message says when to
 try again ("GitHub's rate limit is used up until 14:05 UTC..."), so a background job never
 sits on a worker for hours.
+
+A client for a host a person chose (their Mastodon server) is *guarded*: it is built with an
+:class:`~app.networks.outbound.OutboundPolicy` (:func:`client_for` does so for a connector
+whose :attr:`~app.networks.base.Connector.door` is :attr:`~app.networks.base.Door.INSTANCE`),
+connects only where the policy allows and to the address it checked, never follows a
+redirect (:class:`Redirected`), and never puts what the server sent into a message: every
+failure has a fixed sentence ("could not be reached", "did not answer in time", "refused
+the request (HTTP 403)").
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ from app.networks.base import (
     AccountData,
     AuthExpired,
     Connector,
+    Door,
     HttpSettings,
     Login,
     NetworkError,
@@ -43,6 +52,13 @@ from app.networks.base import (
     NullProgress,
     PartState,
     Progress,
+)
+from app.networks.outbound import (
+    OutboundPolicy,
+    OutboundRefused,
+    RedirectRefused,
+    guarded_session,
+    policy_from_config,
 )
 
 #: Seconds to wait on a 429 (or a secondary-limit 403) that names no reset time.
@@ -82,8 +98,34 @@ class RateLimited(NetworkError):
         self.until = until
 
 
+class Unreachable(NetworkError):
+    """The server could not be reached: no connection (after the retries), or the outbound
+    guard refused its address."""
+
+
+class TimedOut(NetworkError):
+    """The server did not answer in time (after the retries)."""
+
+
+class Redirected(NetworkError):
+    """A guarded client was answered with a redirect, which it does not follow."""
+
+
+#: Kinds of a retried failure (:attr:`_Retry.kind`).
+_TIMEOUT, _CONNECTION, _ANSWER = "timeout", "connection", "answer"
+
+
 class _Retry(Exception):
-    """Internal: the attempt failed in a way worth retrying."""
+    """Internal: the attempt failed in a way worth retrying.
+
+    :param reason: what went wrong, in our own words (never the server's, never an
+        exception class name).
+    :param kind: ``timeout``, ``connection`` or ``answer`` (a 5xx or a broken body).
+    """
+
+    def __init__(self, reason: str, kind: str = _ANSWER) -> None:
+        super().__init__(reason)
+        self.kind = kind
 
 
 def parse_reset(headers: Mapping[str, str], now: float) -> float | None:
@@ -164,6 +206,9 @@ class ApiClient:
     :param reauthorize: called once when a request is answered 401, for a fresh token to
         retry it with (a token revoked early while its refresh token still works); a second
         401 raises :class:`AuthExpired`.
+    :param guard: the outbound policy for a host a person chose: requests go through it
+        (:func:`~app.networks.outbound.guarded_session`), redirects raise
+        :class:`Redirected`, and error messages hold nothing the server sent.
     """
 
     def __init__(
@@ -183,6 +228,7 @@ class ApiClient:
         headers: Mapping[str, str] | None = None,
         token_source: Callable[[], str] | None = None,
         reauthorize: Callable[[], str] | None = None,
+        guard: OutboundPolicy | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
         self.timeout = timeout
@@ -198,7 +244,8 @@ class ApiClient:
         self._blocked_until: float | None = None
         origin = urlsplit(self.base_url)
         self._origin = (origin.scheme, origin.netloc)
-        self.session = requests.Session()
+        self.guard = guard
+        self.session = requests.Session() if guard is None else guarded_session(guard)
         self.session.headers["User-Agent"] = user_agent
         self.session.headers["Accept"] = "application/json"
         if headers:
@@ -342,10 +389,7 @@ class ApiClient:
                     log.warning(
                         "%s: giving up on %s %s (%s)", self.service, method, _path(url), exc
                     )
-                    raise NetworkError(
-                        f"{self.service} did not answer properly after "
-                        f"{self.max_retries + 1 if retry else 1} tries ({exc})."
-                    ) from None
+                    raise self._gave_up(exc, self.max_retries + 1 if retry else 1) from None
                 retries_left -= 1
                 log.info(
                     "%s: retrying %s %s in %.1f s (%s)",
@@ -365,6 +409,17 @@ class ApiClient:
                     ) from None
                 self._blocked_until = limit.until
 
+    def _gave_up(self, last: _Retry, tries: int) -> NetworkError:
+        """The error for a request whose last try failed with ``last``."""
+        error = {_TIMEOUT: TimedOut, _CONNECTION: Unreachable}.get(last.kind, NetworkError)
+        if self.guard is None:
+            return error(f"{self.service} did not answer properly after {tries} tries ({last}).")
+        if last.kind == _TIMEOUT:
+            return error(f"{self.service} did not answer in time.")
+        if last.kind == _CONNECTION:
+            return error(f"{self.service} could not be reached.")
+        return error(f"{self.service} did not answer properly ({last}).")
+
     def _attempt(
         self, method: str, url: str, params: Params, data: Mapping[str, Any] | None
     ) -> tuple[Any, requests.Response]:
@@ -372,12 +427,25 @@ class ApiClient:
         self.progress.request()
         try:
             response = self.session.request(
-                method, url, params=params, data=data, timeout=self.timeout
+                method,
+                url,
+                params=params,
+                data=data,
+                timeout=self.timeout,
+                allow_redirects=self.guard is None,
             )
+        except OutboundRefused:  # the guard said no (and logged why): retrying cannot help
+            raise Unreachable(f"{self.service} could not be reached.") from None
+        except RedirectRefused as redirect:
+            status = redirect.response.status_code if redirect.response is not None else 0
+            raise Redirected(
+                f"{self.service} answered with a redirect (HTTP {status}), which is not followed."
+            ) from None
         except requests.Timeout:
-            raise _Retry("timed out") from None
+            raise _Retry("timed out", _TIMEOUT) from None
         except requests.RequestException as exc:
-            raise _Retry(type(exc).__name__) from None
+            log.info("%s: %s %s failed: %s", self.service, method, _path(url), type(exc).__name__)
+            raise _Retry("the connection failed", _CONNECTION) from None
         now = self.clock()
         headers = response.headers
         status = response.status_code
@@ -394,6 +462,9 @@ class ApiClient:
         if status in (404, 410):
             raise NotAvailable(f"{self.service} has nothing at {urlsplit(url).path}.")
         if status >= 400:
+            if self.guard is not None:
+                message = f"{self.service} refused the request (HTTP {status})."
+                raise HttpError(message, status, payload)
             detail = _error_text(payload)
             message = f"{self.service} refused the request ({status} {response.reason})"
             raise HttpError(f"{message}: {detail}" if detail else f"{message}.", status, payload)
@@ -500,15 +571,31 @@ def client_for(
     reauthorize: Callable[[], str] | None = None,
     progress: Progress | None = None,
     base_url: str | None = None,
+    interactive: bool = False,
 ) -> ApiClient:
     """An :class:`ApiClient` for ``connector``'s API with the configured timeout and retries.
 
+    The API of a server the user names (a connector whose door is
+    :attr:`~app.networks.base.Door.INSTANCE`, or an explicit ``base_url``) is not the
+    operator's choice: its client is guarded by the outbound policy of ``config``
+    (:func:`~app.networks.outbound.policy_from_config`). API URLs from config
+    (``GITHUB_API_URL``...) are the operator's and are not guarded.
+
     :param config: the app's config (``HTTP_TIMEOUT``, ``HTTP_MAX_RETRIES``, ``HTTP_BACKOFF``
-        and the connector's API URL setting).
+        and the connector's API URL setting; the outbound settings for a guarded client).
     :param base_url: the API root, when not the connector's own (a server the user names).
+    :param interactive: a page waits for the answer: a guarded client then waits
+        ``OUTBOUND_TIMEOUT`` at most per connect or read, retries once and never sleeps
+        through a rate limit, so a slow server does not hold a web worker.
     """
     http = http_settings(config)
     root = base_url or connector.api_url(config, login or Login())
+    guard = None
+    timeout, max_retries, max_wait = http.timeout, http.max_retries, 3600.0
+    if connector.door == Door.INSTANCE or base_url is not None:
+        guard = policy_from_config(config)
+        if interactive:
+            timeout, max_retries, max_wait = guard.timeout, min(max_retries, 1), 0.0
     client = ApiClient(
         root,
         token=token,
@@ -517,9 +604,11 @@ def client_for(
         progress=progress,
         service=connector.service_name(root),
         headers=connector.api_headers,
-        timeout=http.timeout,
-        max_retries=http.max_retries,
+        timeout=timeout,
+        max_retries=max_retries,
         backoff=http.backoff,
+        max_wait=max_wait,
+        guard=guard,
     )
     connector.prepare_client(client)
     return client

@@ -10,7 +10,9 @@ their follows of its local accounts, so their following lists come back partial.
 Knobs beyond :class:`~tests.fakes.server.FakeServer`'s:
 :attr:`FakeMastodon.deny_consent`, :attr:`FakeMastodon.supports_pkce` (``False``: the
 ``.well-known`` metadata is a 404, as before Mastodon 4.3), :attr:`FakeMastodon.hidden_mode`
-(``"empty"``, ``"forbidden"`` for a 403, ``"unauthorized"`` for a 401).
+(``"empty"``, ``"forbidden"`` for a 403, ``"unauthorized"`` for a 401),
+:attr:`FakeMastodon.redirects` (paths answered with a ``307`` to another address, and a body
+holding :data:`REMOTE_TEXT`, the server's own words a page must never show).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from tests.fakes.world import Account, World, WorldPost
 
 ACCOUNTS_LIMIT = 80
 STATUSES_LIMIT = 40
+#: Words a hostile server sends in its error bodies; no page may show them.
+REMOTE_TEXT = "Words from the remote server: connection to 10.0.0.7:6379 accepted"
 
 
 def _iso(moment: datetime) -> str:
@@ -72,6 +76,8 @@ class FakeMastodon(FakeServer):
         #: code -> (client_id, redirect_uri, code_challenge or None, scope)
         self.codes: dict[str, tuple[str, str, str | None, str]] = {}
         self.issued_tokens: list[str] = []
+        #: path -> URL: answer ``307 Location: URL`` (with :data:`REMOTE_TEXT` in the body)
+        self.redirects: dict[str, str] = {}
 
     # -- headers and entities ---------------------------------------------------------
 
@@ -183,6 +189,8 @@ class FakeMastodon(FakeServer):
 
     def route(self, request: Request) -> Response:
         path = request.path
+        if path in self.redirects:
+            return Response(307, {"error": REMOTE_TEXT}, {"Location": self.redirects[path]})
         if path == "/.well-known/oauth-authorization-server":
             return self._metadata()
         if path == "/oauth/authorize":

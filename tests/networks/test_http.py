@@ -7,16 +7,21 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.networks.base import AuthExpired, NetworkError, NotAvailable
+from app.networks import CONNECTORS
+from app.networks.base import AuthExpired, Login, NetworkError, NotAvailable
 from app.networks.http import (
     DEFAULT_RATE_WAIT,
     ApiClient,
     HttpError,
     RateLimited,
+    TimedOut,
+    Unreachable,
+    client_for,
     graph_candidates,
     parse_reset,
     remaining_requests,
 )
+from app.networks.outbound import OutboundPolicy, parse_allowed_hosts
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.github import FakeGitHub
 from tests.fakes.mastodon import FakeMastodon
@@ -164,7 +169,7 @@ def test_connection_refused_is_retried_then_raises(sleeps) -> None:
     url = server.url
     server.stop()  # nothing listens on the port any more
     api = ApiClient(url, sleep=sleeps, max_retries=1)
-    with pytest.raises(NetworkError, match="ConnectionError"):
+    with pytest.raises(Unreachable, match=r"after 2 tries \(the connection failed\)\.$"):
         api.get_json("/users/bob")
     assert api.request_count == 2
 
@@ -306,3 +311,83 @@ def test_authenticated_says_whether_a_token_is_sent() -> None:
     for token in (None, ""):
         with ApiClient("http://127.0.0.1:9", token=token) as without:
             assert not without.authenticated
+
+
+# -- guarded clients: hosts a person chose ---------------------------------------------------
+
+
+def guarded(server, **kwargs) -> ApiClient:
+    """A guarded client for a fake named in the allow-list (as a test config names it)."""
+    policy = OutboundPolicy(
+        allow_insecure=True, allowed=parse_allowed_hosts(f"127.0.0.1:{server.port}")
+    )
+    host = f"127.0.0.1:{server.port}"
+    return ApiClient(server.url, service=host, guard=policy, sleep=lambda s: None, **kwargs)
+
+
+def test_guarded_client_reads_an_allowed_server(mastodon: FakeMastodon) -> None:
+    with guarded(mastodon, token="test-token") as api:
+        assert api.get_json("/api/v1/accounts/verify_credentials")["username"] == "me"
+    assert mastodon.requests[-1].headers["host"] == f"127.0.0.1:{mastodon.port}"
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "message"),
+    [
+        (500, NetworkError, "{host} did not answer properly (HTTP 500)."),
+        (422, HttpError, "{host} refused the request (HTTP 422)."),
+        (403, HttpError, "{host} refused the request (HTTP 403)."),
+    ],
+)
+def test_guarded_client_failures_are_fixed_sentences(
+    mastodon: FakeMastodon, status: int, error: type, message: str
+) -> None:
+    mastodon.fail_next(10, status=status)
+    with guarded(mastodon, max_retries=1) as api, pytest.raises(error) as failure:
+        api.get_json("/api/v1/accounts/2")
+    assert str(failure.value) == message.format(host=f"127.0.0.1:{mastodon.port}")
+    assert "Server Error" not in str(failure.value)  # the fake's own words
+
+
+def test_guarded_client_timeout_and_connection_failure(mastodon: FakeMastodon) -> None:
+    mastodon.slow_next(2, delay=0.5)
+    host = f"127.0.0.1:{mastodon.port}"
+    with (
+        guarded(mastodon, timeout=(1, 0.1), max_retries=1) as api,
+        pytest.raises(TimedOut, match=rf"^{host} did not answer in time\.$"),
+    ):
+        api.get_json("/api/v1/accounts/2")
+    mastodon.truncate_next(2, mode="length")
+    with (
+        guarded(mastodon, max_retries=1) as api,
+        pytest.raises(Unreachable, match=rf"^{host} could not be reached\.$"),
+    ):
+        api.get_json("/api/v1/accounts/2")
+
+
+def test_client_for_guards_only_servers_the_user_names(
+    github: FakeGitHub, mastodon: FakeMastodon
+) -> None:
+    config = {"HTTP_TIMEOUT": 30, "GITHUB_API_URL": github.url, "OUTBOUND_TIMEOUT": 2}
+    with client_for(CONNECTORS["github"], config) as operator_chosen:
+        assert operator_chosen.guard is None  # GITHUB_API_URL is the operator's choice
+        assert operator_chosen.get_json("/users/bob")["login"] == "bob"
+    login = Login(instance_url=mastodon.url)
+    with client_for(CONNECTORS["mastodon"], config, login) as syncing:
+        assert syncing.guard is not None
+        assert (syncing.timeout, syncing.max_retries, syncing.max_wait) == ((5.0, 30.0), 3, 3600)
+        with pytest.raises(Unreachable):  # plain http on 127.0.0.1: refused
+            syncing.get_json("/api/v1/accounts/2")
+    with client_for(CONNECTORS["mastodon"], config, login, interactive=True) as waiting:
+        assert (waiting.timeout, waiting.max_retries, waiting.max_wait) == ((2.0, 2.0), 1, 0)
+    with client_for(CONNECTORS["github"], config, base_url=mastodon.url) as named:
+        assert named.guard is not None
+    allowed = {
+        **config,
+        "ALLOW_INSECURE_INSTANCES": True,
+        "OUTBOUND_ALLOWED_HOSTS": f"127.0.0.1:{mastodon.port}",
+    }
+    with client_for(CONNECTORS["mastodon"], allowed, login) as syncing:
+        assert syncing.get_json("/api/v1/accounts/2")["username"] == "bob"
+    assert mastodon.count() == 1
+    assert github.count() == 1

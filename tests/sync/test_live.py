@@ -43,10 +43,13 @@ def sky():
 
 
 @pytest.fixture
-def config_overrides(gh, sky) -> dict[str, Any]:
+def config_overrides(gh, sky, masto) -> dict[str, Any]:
     return {
         "GITHUB_API_URL": gh.url,
         "BLUESKY_APPVIEW_URL": sky.url,
+        # a Mastodon server is the user's choice: the guard lets only the fake through
+        "ALLOW_INSECURE_INSTANCES": True,
+        "OUTBOUND_ALLOWED_HOSTS": f"127.0.0.1:{masto.port}",
         "HTTP_BACKOFF": 0.01,
         "HTTP_TIMEOUT": 1.0,
     }

@@ -3,6 +3,9 @@
 The app registers itself on each server the first time someone signs in there
 (:meth:`Mastodon.register_client`); the registration is kept per server by the connect
 service. Live reads are in :mod:`.fetcher`, the archive and follows CSV in :mod:`.importer`.
+The server is the user's choice: every request to it goes through the outbound policy of
+the app's config (:mod:`app.networks.outbound`), and :func:`~app.networks.http.client_for`
+guards this connector's API client because its door is :attr:`Door.INSTANCE`.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ from app.networks.base import (
     AccountData,
     Connector,
     Door,
-    HttpSettings,
     Login,
     NetworkError,
     OAuthSpec,
@@ -25,6 +27,7 @@ from app.networks.base import (
 from app.networks.http import ApiClient
 from app.networks.mastodon import fetcher
 from app.networks.mastodon.importer import import_mastodon
+from app.networks.outbound import policy_from_config
 from app.networks.registry import register
 
 
@@ -48,18 +51,19 @@ class Mastodon(Connector):
     profile_word = "an account"
     oauth = OAuthSpec(prefix="MASTODON", scopes=("read",), pkce="if-announced")
 
-    def normalise_instance(self, text: str, allow_insecure: bool = False) -> str:
-        return fetcher.normalise_instance(text, allow_insecure)
+    def normalise_instance(self, text: str, config: Mapping[str, Any]) -> str:
+        return fetcher.normalise_instance(text, policy_from_config(config))
 
     def register_client(
-        self, instance_url: str, redirect_uri: str, website: str, http: HttpSettings
+        self, instance_url: str, redirect_uri: str, website: str, config: Mapping[str, Any]
     ) -> tuple[str, str, bool]:
         assert self.oauth is not None
+        policy = policy_from_config(config)
         client_id, secret = fetcher.register_app(
-            instance_url, redirect_uri, self.oauth.scope, website=website, timeout=http.timeout
+            instance_url, redirect_uri, self.oauth.scope, website=website, policy=policy
         )
         try:
-            pkce = fetcher.instance_supports_pkce(instance_url, timeout=http.timeout)
+            pkce = fetcher.instance_supports_pkce(instance_url, policy=policy)
         except NetworkError:  # no readable metadata: no PKCE, the sign-in still works
             pkce = False
         return client_id, secret, pkce

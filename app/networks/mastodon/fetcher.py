@@ -2,7 +2,9 @@
 
 Mastodon is many servers: the user names theirs (:func:`normalise_instance`), the app
 registers itself there (:func:`register_app`), uses PKCE where the server announces it
-(:func:`instance_supports_pkce`), and reads with the token it gets.
+(:func:`instance_supports_pkce`), and reads with the token it gets. The server is the
+user's choice, so every request to it goes through an
+:class:`~app.networks.outbound.OutboundPolicy` (see :mod:`app.networks.outbound`).
 
 Requests made for an owner with F followers, G friends, the chosen people S (at most
 ``max_people``) and N statuses, with Mastodon's paging (a ``next`` link while a page comes
@@ -37,6 +39,7 @@ from app.networks.base import (
     Post,
 )
 from app.networks.http import ApiClient, HttpError, graph_candidates, optional_part
+from app.networks.outbound import OutboundPolicy, OutboundRefused, host_address, netloc
 from app.networks.text import html_to_text, safe_links, safe_url
 
 ACCOUNTS_LIMIT = 80
@@ -49,9 +52,6 @@ PARTIAL_NOTE = (
 )
 HIDDEN_PEOPLE_NOTE = "{n} whom they follow; their links are unknown."
 
-_HOST_RE = re.compile(
-    r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
-)
 _HANDLE_RE = re.compile(r"^@?[A-Za-z0-9_.-]+@(?P<host>[^@/\s]+)$")
 _HREF_RE = re.compile(r'href="([^"]+)"')
 
@@ -59,16 +59,21 @@ _HREF_RE = re.compile(r'href="([^"]+)"')
 # -- instance names -------------------------------------------------------------------
 
 
-def normalise_instance(text: str, allow_insecure: bool = False) -> str:
-    """Turn what a person typed into an instance base URL (``https://host[:port]``).
+def normalise_instance(text: str, policy: OutboundPolicy | None = None) -> str:
+    """Turn what a person typed into an instance base URL (``https://host``).
 
     Accepts ``mastodon.social``, ``https://mastodon.social/`` and handles such as
-    ``@me@mastodon.social``. ``http://`` is refused unless ``allow_insecure`` (local
-    development and tests: ``http://127.0.0.1:PORT``).
+    ``@me@mastodon.social``. What the outbound policy refuses without resolving the name is
+    refused here, with a message for the form: ``http://`` unless the policy allows insecure
+    servers, a port other than the standard one, an address that is not public (whatever
+    its spelling: ``127.1``, ``0x7f.0.0.1`` and ``2130706433`` are refused as numeric
+    spellings), and ``localhost``, unless ``OUTBOUND_ALLOWED_HOSTS`` names the host.
 
+    :param policy: the outbound policy (by default: https on port 443, nothing allowed).
     :raises ValueError: with a message fit for the form, for anything else (paths,
         user names in the URL, spaces, odd schemes, invalid host names or ports).
     """
+    policy = policy or OutboundPolicy()
     value = text.strip()
     if not value:
         raise ValueError("Enter the address of your Mastodon server, like mastodon.social.")
@@ -79,32 +84,42 @@ def normalise_instance(text: str, allow_insecure: bool = False) -> str:
         value = handle.group("host")
     if "://" not in value:
         value = f"https://{value}"
-    parts = urlsplit(value)
-    scheme = parts.scheme.lower()
-    if scheme not in ("https", "http"):
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # an unclosed [ of an IPv6 address
+        raise ValueError("That does not look like a server address.") from None
+    if parts.scheme.lower() not in ("https", "http"):
         raise ValueError("Use the server's https:// address.")
-    if scheme == "http" and not allow_insecure:
-        raise ValueError("Use the server's https:// address; plain http is not allowed.")
     if "@" in parts.netloc:
         raise ValueError("Enter only the server's address, without a user name in it.")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ValueError("Enter only the server's address, like mastodon.social, without a path.")
     try:
         port = parts.port
-        host = (parts.hostname or "").encode("idna").decode("ascii").lower()
-    except (ValueError, UnicodeError):
+        target = policy.screen(parts.scheme, parts.hostname or "", port)
+    except OutboundRefused as refused:
+        raise ValueError(refused.message) from None
+    except ValueError:  # a port that is not a number from 0 to 65535
         raise ValueError("That does not look like a server address.") from None
-    if not _HOST_RE.match(host) or ("." not in host and host != "localhost"):
+    host = target.host
+    if not target.allowed and host_address(host) is None and "." not in host:
         raise ValueError("That does not look like a server address.")
-    netloc = f"{host}:{port}" if port is not None else host
-    return f"{scheme}://{netloc}"
+    return f"{target.scheme}://{netloc(host, target.port, target.scheme)}"
 
 
 # -- app registration and OAuth -----------------------------------------------------------
 
 
-def _client(instance_url: str, **kwargs: Any) -> ApiClient:
-    return ApiClient(instance_url, service=urlsplit(instance_url).netloc, **kwargs)
+def _client(instance_url: str, policy: OutboundPolicy, **kwargs: Any) -> ApiClient:
+    """A guarded client for registration: short timeouts, no waiting out rate limits."""
+    return ApiClient(
+        instance_url,
+        service=urlsplit(instance_url).netloc,
+        guard=policy,
+        timeout=policy.timeout,
+        max_wait=0.0,
+        **kwargs,
+    )
 
 
 def register_app(
@@ -113,26 +128,35 @@ def register_app(
     scopes: str = "read",
     *,
     website: str | None = None,
-    timeout: tuple[float, float] = (5, 30),
+    policy: OutboundPolicy | None = None,
 ) -> tuple[str, str]:
-    """Register this app on an instance (``POST /api/v1/apps``).
+    """Register this app on an instance (``POST /api/v1/apps``), through ``policy``.
 
     :returns: ``(client_id, client_secret)`` to store per instance.
-    :raises NetworkError: the server refused or could not be reached.
+    :raises NotAvailable: the answer is not an app registration (not a Mastodon server).
+    :raises NetworkError: the server refused, redirected, or could not be reached.
     """
     form = {"client_name": APP_NAME, "redirect_uris": redirect_uri, "scopes": scopes}
     if website:
         form["website"] = website
-    with _client(instance_url, timeout=timeout) as api:
+    with _client(instance_url, policy or OutboundPolicy()) as api:
         app = api.post_json("/api/v1/apps", form)
-    return app["client_id"], app["client_secret"]
+        service = api.service
+    client_id = app.get("client_id") if isinstance(app, dict) else None
+    secret = app.get("client_secret") if isinstance(app, dict) else None
+    if not (isinstance(client_id, str) and client_id and isinstance(secret, str) and secret):
+        raise NotAvailable(f"{service} did not answer with an app registration.")
+    return client_id, secret
 
 
-def instance_supports_pkce(instance_url: str, *, timeout: tuple[float, float] = (5, 30)) -> bool:
+def instance_supports_pkce(instance_url: str, *, policy: OutboundPolicy | None = None) -> bool:
     """Whether the instance announces PKCE S256 in its OAuth server metadata
     (``/.well-known/oauth-authorization-server``, Mastodon 4.3+). ``False`` when the
-    metadata is missing (404), as on older servers."""
-    with _client(instance_url, timeout=timeout, max_retries=1) as api:
+    metadata is missing (404), as on older servers. Read once, through ``policy``.
+
+    :raises NetworkError: the metadata could not be read.
+    """
+    with _client(instance_url, policy or OutboundPolicy(), max_retries=0) as api:
         try:
             meta = api.get_json("/.well-known/oauth-authorization-server")
         except NotAvailable:

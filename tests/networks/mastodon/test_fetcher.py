@@ -18,8 +18,24 @@ from app.networks.mastodon.fetcher import (
     normalise_instance,
     register_app,
 )
+from app.networks.outbound import OutboundPolicy, parse_allowed_hosts
 from tests.fakes.mastodon import FakeMastodon, pkce_challenge
 from tests.fakes.world import World, big_world
+
+STRICT = OutboundPolicy()
+#: Development: plain http on, and two local servers named in OUTBOUND_ALLOWED_HOSTS.
+DEV = OutboundPolicy(
+    allow_insecure=True,
+    allowed=parse_allowed_hosts("127.0.0.1:8123, localhost:3000, [::1]:4000, social.example:8443"),
+)
+
+
+@pytest.fixture
+def local(mastodon: FakeMastodon) -> OutboundPolicy:
+    """The policy of a test config: the fake (plain http on 127.0.0.1) named explicitly."""
+    return OutboundPolicy(
+        allow_insecure=True, allowed=parse_allowed_hosts(f"127.0.0.1:{mastodon.port}")
+    )
 
 
 def str_edges(edges: set[tuple[int, int]]) -> set[Follow]:
@@ -225,52 +241,104 @@ def test_persistent_timeout(mastodon: FakeMastodon, sleeps, api) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "insecure", "expected"),
+    ("text", "policy", "expected"),
     [
-        ("mastodon.social", False, "https://mastodon.social"),
-        ("  Mastodon.Social  ", False, "https://mastodon.social"),
-        ("https://mastodon.social/", False, "https://mastodon.social"),
-        ("HTTPS://mastodon.social", False, "https://mastodon.social"),
-        ("@me@mastodon.social", False, "https://mastodon.social"),
-        ("me@fosstodon.org", False, "https://fosstodon.org"),
-        ("https://social.example:8443", False, "https://social.example:8443"),
-        ("bücher.example", False, "https://xn--bcher-kva.example"),
-        ("http://127.0.0.1:8123", True, "http://127.0.0.1:8123"),
-        ("http://localhost:3000/", True, "http://localhost:3000"),
+        ("mastodon.social", STRICT, "https://mastodon.social"),
+        ("  Mastodon.Social  ", STRICT, "https://mastodon.social"),
+        ("https://mastodon.social/", STRICT, "https://mastodon.social"),
+        ("HTTPS://mastodon.social", STRICT, "https://mastodon.social"),
+        ("https://mastodon.social:443", STRICT, "https://mastodon.social"),
+        ("@me@mastodon.social", STRICT, "https://mastodon.social"),
+        ("me@fosstodon.org", STRICT, "https://fosstodon.org"),
+        ("bücher.example", STRICT, "https://xn--bcher-kva.example"),
+        ("8.8.8.8", STRICT, "https://8.8.8.8"),
+        ("https://[2a00:1450:4001:81b::200e]", STRICT, "https://[2a00:1450:4001:81b::200e]"),
+        ("http://mastodon.social", DEV, "http://mastodon.social"),
+        ("http://mastodon.social:80", DEV, "http://mastodon.social"),
+        ("https://social.example:8443", DEV, "https://social.example:8443"),
+        ("http://127.0.0.1:8123", DEV, "http://127.0.0.1:8123"),
+        ("http://localhost:3000/", DEV, "http://localhost:3000"),
+        ("http://[::1]:4000", DEV, "http://[::1]:4000"),
+        ("http://[0:0::1]:4000", DEV, "http://[::1]:4000"),
     ],
 )
-def test_normalise_instance_accepts(text: str, insecure: bool, expected: str) -> None:
-    assert normalise_instance(text, allow_insecure=insecure) == expected
+def test_normalise_instance_accepts(text: str, policy: OutboundPolicy, expected: str) -> None:
+    assert normalise_instance(text, policy) == expected
+
+
+def test_normalise_instance_is_strict_by_default() -> None:
+    assert normalise_instance("mastodon.social") == "https://mastodon.social"
+    with pytest.raises(ValueError, match="plain http is not allowed"):
+        normalise_instance("http://mastodon.social")
+
+
+PRIVATE = "is a private or local address; MD Analytics only connects to public servers"
+NUMERIC = "Write the server's address as a name, like mastodon.social, or as a plain IP"
+PORT_443 = "only connects to servers on the standard https port \\(443\\)"
+PORTS = "only connects to servers on the standard ports \\(443 for https, 80 for http\\)"
 
 
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("text", "policy", "message"),
     [
-        ("", "Enter the address"),
-        ("   ", "Enter the address"),
-        ("mastodon .social", "cannot contain spaces"),
-        ("http://mastodon.social", "plain http is not allowed"),
-        ("http://127.0.0.1:8123", "plain http is not allowed"),
-        ("ftp://mastodon.social", "https://"),
-        ("https://me@mastodon.social", "without a user name"),
-        ("https://mastodon.social/@me", "without a path"),
-        ("mastodon.social/about", "without a path"),
-        ("https://mastodon.social?x=1", "without a path"),
-        ("https://mastodon.social#top", "without a path"),
-        ("mastodon", "does not look like a server"),
-        ("exa_mple.com", "does not look like a server"),
-        ("https://mastodon.social:99999", "does not look like a server"),
-        ("https://-bad-.example", "does not look like a server"),
+        ("", STRICT, "Enter the address"),
+        ("   ", STRICT, "Enter the address"),
+        ("mastodon .social", STRICT, "cannot contain spaces"),
+        ("http://mastodon.social", STRICT, "plain http is not allowed"),
+        ("http://127.0.0.1:8123", STRICT, "plain http is not allowed"),
+        ("ftp://mastodon.social", STRICT, "https://"),
+        ("https://me@mastodon.social", STRICT, "without a user name"),
+        ("https://mastodon.social/@me", STRICT, "without a path"),
+        ("mastodon.social/about", STRICT, "without a path"),
+        ("https://mastodon.social?x=1", STRICT, "without a path"),
+        ("https://mastodon.social#top", STRICT, "without a path"),
+        ("mastodon", STRICT, "does not look like a server"),
+        ("exa_mple.com", STRICT, "does not look like a server"),
+        ("https://mastodon.social:99999", STRICT, "does not look like a server"),
+        ("https://mastodon.social:http", STRICT, "does not look like a server"),
+        ("https://-bad-.example", STRICT, "does not look like a server"),
+        ("https://mastodon.social.", STRICT, "does not look like a server"),
+        ("https://[::1", STRICT, "does not look like a server"),
+        ("https://[fe80::1%25eth0]", STRICT, "does not look like a server"),
+        # ports: 443 only, 80 too for plain http in development, others when allowed
+        ("https://social.example:8443", STRICT, PORT_443),
+        ("mastodon.social:80", STRICT, PORT_443),
+        ("http://mastodon.social:8080", DEV, PORTS),
+        ("http://127.0.0.1:8124", DEV, PORTS),
+        ("http://localhost:3001", DEV, PORTS),
+        ("https://social.example:8444", DEV, PORTS),
+        # addresses that are not public, and local names
+        ("127.0.0.1", STRICT, f"127.0.0.1 {PRIVATE}"),
+        ("localhost", STRICT, f"localhost {PRIVATE}"),
+        ("api.localhost", STRICT, f"api.localhost {PRIVATE}"),
+        ("10.1.2.3", STRICT, f"10.1.2.3 {PRIVATE}"),
+        ("169.254.169.254", STRICT, f"169.254.169.254 {PRIVATE}"),
+        ("0.0.0.0", STRICT, f"0.0.0.0 {PRIVATE}"),
+        ("https://[::1]", STRICT, f"::1 {PRIVATE}"),
+        ("https://[::ffff:127.0.0.1]", STRICT, f"::ffff:7f00:1 {PRIVATE}"),
+        ("http://127.0.0.1", DEV, f"127.0.0.1 {PRIVATE}"),  # allowed on port 8123 only
+        # numeric spellings other than dotted decimal
+        ("127.1", STRICT, NUMERIC),
+        ("0x7f.0.0.1", STRICT, NUMERIC),
+        ("0177.0.0.1", STRICT, NUMERIC),
+        ("2130706433", STRICT, NUMERIC),
+        ("0x7f000001", STRICT, NUMERIC),
+        ("8.8.8.08", STRICT, NUMERIC),
+        ("1.2.3.999", STRICT, NUMERIC),
     ],
 )
-def test_normalise_instance_rejects(text: str, message: str) -> None:
+def test_normalise_instance_rejects(text: str, policy: OutboundPolicy, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        normalise_instance(text)
+        normalise_instance(text, policy)
 
 
-def test_register_app(mastodon: FakeMastodon) -> None:
+def test_register_app(mastodon: FakeMastodon, local: OutboundPolicy) -> None:
     client_id, secret = register_app(
-        mastodon.url, "http://127.0.0.1:5000/cb", "read", website="https://md.example"
+        mastodon.url,
+        "http://127.0.0.1:5000/cb",
+        "read",
+        website="https://md.example",
+        policy=local,
     )
     app = mastodon.apps[client_id]
     assert app["client_secret"] == secret
@@ -280,21 +348,44 @@ def test_register_app(mastodon: FakeMastodon) -> None:
     assert app["scopes"] == ["read"]
 
 
-def test_register_app_refused(mastodon: FakeMastodon) -> None:
-    with pytest.raises(HttpError, match="Redirect URI can't be blank"):
-        register_app(mastodon.url, "")
+def test_register_app_refused_without_the_servers_words(
+    mastodon: FakeMastodon, local: OutboundPolicy
+) -> None:
+    with pytest.raises(HttpError) as refused:
+        register_app(mastodon.url, "", policy=local)
+    assert str(refused.value) == f"127.0.0.1:{mastodon.port} refused the request (HTTP 422)."
+    assert refused.value.payload == {"error": "Validation failed: Redirect URI can't be blank"}
 
 
-def test_pkce_support(mastodon: FakeMastodon) -> None:
-    assert instance_supports_pkce(mastodon.url) is True
+@pytest.mark.parametrize(
+    "answer", [["a", "list"], {"client_id": "x"}, {"client_id": "", "client_secret": "y"}]
+)
+def test_register_app_answer_that_is_not_a_registration(
+    mastodon: FakeMastodon, local: OutboundPolicy, answer
+) -> None:
+    mastodon._register = lambda request: type(mastodon._metadata())(200, answer)  # type: ignore[method-assign]
+    with pytest.raises(NotAvailable, match="did not answer with an app registration"):
+        register_app(mastodon.url, "http://app/cb", policy=local)
+
+
+def test_register_app_is_guarded_by_default(mastodon: FakeMastodon) -> None:
+    with pytest.raises(NetworkError, match="could not be reached"):
+        register_app(mastodon.url, "http://app/cb")
+    with pytest.raises(NetworkError, match="could not be reached"):
+        instance_supports_pkce(mastodon.url)
+    assert mastodon.count() == 0
+
+
+def test_pkce_support(mastodon: FakeMastodon, local: OutboundPolicy) -> None:
+    assert instance_supports_pkce(mastodon.url, policy=local) is True
     mastodon.supports_pkce = False
-    assert instance_supports_pkce(mastodon.url) is False
+    assert instance_supports_pkce(mastodon.url, policy=local) is False
 
 
-def test_pkce_metadata_without_methods(mastodon: FakeMastodon) -> None:
+def test_pkce_metadata_without_methods(mastodon: FakeMastodon, local: OutboundPolicy) -> None:
     original = mastodon._metadata
     mastodon._metadata = lambda: type(original())(200, {"issuer": "x"})  # type: ignore[method-assign]
-    assert instance_supports_pkce(mastodon.url) is False
+    assert instance_supports_pkce(mastodon.url, policy=local) is False
 
 
 def authorize(mastodon: FakeMastodon, client_id: str, redirect: str, **extra: str):
@@ -313,9 +404,9 @@ def authorize(mastodon: FakeMastodon, client_id: str, redirect: str, **extra: st
     )
 
 
-def test_oauth_flow_with_pkce(mastodon: FakeMastodon, api) -> None:
+def test_oauth_flow_with_pkce(mastodon: FakeMastodon, local: OutboundPolicy, api) -> None:
     redirect = "http://127.0.0.1:5000/connect/mastodon/callback"
-    client_id, secret = register_app(mastodon.url, redirect)
+    client_id, secret = register_app(mastodon.url, redirect, policy=local)
     verifier = secrets.token_urlsafe(48)
     answer = authorize(
         mastodon,
@@ -352,9 +443,9 @@ def test_oauth_flow_with_pkce(mastodon: FakeMastodon, api) -> None:
     assert replay.status_code == 400
 
 
-def test_oauth_denied_and_bad_client(mastodon: FakeMastodon) -> None:
+def test_oauth_denied_and_bad_client(mastodon: FakeMastodon, local: OutboundPolicy) -> None:
     redirect = "http://app/cb"
-    client_id, _ = register_app(mastodon.url, redirect)
+    client_id, _ = register_app(mastodon.url, redirect, policy=local)
     mastodon.deny_consent = True
     query = parse_qs(urlsplit(authorize(mastodon, client_id, redirect).headers["Location"]).query)
     assert query["error"] == ["access_denied"]
