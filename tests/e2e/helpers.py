@@ -162,7 +162,9 @@ class Stack:
         env = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith(("DATABASE_", "REDIS_", "GITHUB_", "SIGNIN_", "APP_SETTINGS"))
+            if not key.startswith(
+                ("DATABASE_", "REDIS_", "GITHUB_", "SIGNIN_", "APP_SETTINGS", "MAIL_")
+            )
         }
         env.update(
             PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
@@ -170,6 +172,7 @@ class Stack:
             FLASK_APP="app.app:create_app",
             INSTANCE_PATH=str(self.workdir / "instance"),
             UPLOAD_FOLDER=str(self.workdir / "uploads"),
+            MAIL_FOLDER=str(self.workdir / "instance" / "mail"),  # no MAIL_SERVER: files
             GITHUB_CLIENT_ID="gh-client",
             GITHUB_CLIENT_SECRET="gh-secret",
             GITHUB_API_URL=self.github_url,

@@ -1,8 +1,11 @@
-"""The unhappy paths in the browser: wrong password, throttled sign-in, denied consent,
-hostile archives, and another user's URLs."""
+"""The unhappy paths in the browser: wrong password, throttled sign-in, a forgotten password
+reset through the mail, denied consent, hostile archives, and another user's URLs."""
 
 from __future__ import annotations
 
+import email
+import email.policy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +128,30 @@ def test_another_users_urls_are_404(browser: Any, stack: Any, tmp_path: Path) ->
     finally:
         owner.close()
         stranger.close()
+
+
+def test_a_forgotten_password_is_reset_through_the_mail(session: Session, stack: Any) -> None:
+    """Without a mail server the app writes each message to instance/mail: the test reads
+    the reset link there, as a person would read it in their inbox."""
+    page = session.page
+    session.register("uh_forgot", PASSWORD)
+    session.logout()
+    mail_dir = Path(stack.workdir) / "instance" / "mail"
+    before = set(mail_dir.glob("*.eml")) if mail_dir.exists() else set()
+    session.goto("/signin")
+    page.click("text=Forgot your password?")
+    page.fill("input[name=email]", "uh_forgot@example.com")
+    page.click("button[type=submit], input[type=submit]")
+    assert "If an account uses that address" in page.inner_text("main")
+    (new_mail,) = set(mail_dir.glob("*.eml")) - before
+    message = email.message_from_bytes(new_mail.read_bytes(), policy=email.policy.default)
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    path = re.search(r"https?://[^/\s]+(/reset/\S+)", body).group(1)
+    session.goto(path)
+    new = "a fresh passphrase for e2e"
+    page.fill("input[name=new]", new)
+    page.fill("input[name=confirm]", new)
+    page.click("button[type=submit], input[type=submit]")
+    assert "Your password is changed" in page.inner_text("main")
+    session.signin("uh_forgot", new)
+    page.wait_for_url("**/dashboard/user")
