@@ -40,6 +40,7 @@ def make_config(tmp_path: Any, **overrides: Any) -> type[TestConfig]:
     url = os.environ.get("DATABASE_URL")
     settings = {
         "SQLALCHEMY_DATABASE_URI": database_url(url) if url else f"sqlite:///{tmp_path}/test.db",
+        "MAIL_FOLDER": str(tmp_path / "mail"),
         **overrides,
     }
     return type("PerTestConfig", (TestConfig,), settings)

@@ -375,7 +375,13 @@ def test_hostile_urls_from_live_servers_are_not_kept_nor_linked(
     app, auth, client, user, hostile_servers
 ):
     masto, gh = hostile_servers
-    app.config.update(GITHUB_API_URL=gh.url, HTTP_BACKOFF=0.01, HTTP_TIMEOUT=2.0)
+    app.config.update(
+        GITHUB_API_URL=gh.url,
+        HTTP_BACKOFF=0.01,
+        HTTP_TIMEOUT=2.0,
+        ALLOW_INSECURE_INSTANCES=True,
+        OUTBOUND_ALLOWED_HOSTS=f"127.0.0.1:{masto.port}",  # the fake, by host and port
+    )
     for network, extra in (("mastodon", {"instance_url": masto.url}), ("github", {})):
         connection = Connection(
             user_id=user.id, network=network, source="live", access_token="test-token", **extra

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -60,10 +61,11 @@ def test_profile_update(client, signed_in):
     db.session.refresh(signed_in)
     assert (signed_in.display_name, signed_in.email, signed_in.timezone) == (
         "Ada L.",
-        "ada@example.com",
+        "user0@example.com",  # the new address applies once its confirmation link is used
         "Europe/Zurich",
     )
-    assert "Hello, Ada L." in client.get("/dashboard/user").get_data(as_text=True)
+    page = client.get("/dashboard/user").get_data(as_text=True)
+    assert "Hello, Ada L." in page and "We mailed ada@example.com a link" in page
 
 
 @pytest.mark.parametrize(
@@ -179,18 +181,20 @@ def test_email_change_needs_the_current_password(client, signed_in, password, me
     assert signed_in.email == "user0@example.com"
 
 
-def test_email_change_with_the_password(client, signed_in):
+def test_email_change_with_the_password(app, client, signed_in):
     response = post_form(
         client, "/user/user0", email="New@Example.com", timezone="UTC", current_password=PASSWORD
     )
     assert response.status_code == 302
     db.session.refresh(signed_in)
-    assert signed_in.email == "new@example.com"
+    assert signed_in.email == "user0@example.com"  # until the link mailed to it is used
+    (saved,) = Path(app.config["MAIL_FOLDER"]).glob("*.eml")
+    assert "To: new@example.com" in saved.read_text()
 
 
 def test_settings_page_asks_for_the_password_with_the_email(client, signed_in):
     page = client.get("/user/user0").get_data(as_text=True)
-    assert "Needed only to change your email address." in page
+    assert "Needed only to change your email address" in page
 
 
 # --- Wrong current passwords are throttled per account ---------------------------------------
