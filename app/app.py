@@ -72,13 +72,14 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Register the ``landing``, ``auth``, ``dashboard``, ``connect`` and ``user`` blueprints."""
+    from app.api import blueprints as api_blueprints
     from app.auth.views import bp as auth_bp
     from app.connect.views import bp as connect_bp
     from app.dashboard.views import bp as dashboard_bp
     from app.landing.views import bp as landing_bp
     from app.user.views import bp as user_bp
 
-    for blueprint in (landing_bp, auth_bp, dashboard_bp, connect_bp, user_bp):
+    for blueprint in (landing_bp, auth_bp, dashboard_bp, connect_bp, user_bp, *api_blueprints()):
         app.register_blueprint(blueprint)
 
 

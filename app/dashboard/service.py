@@ -611,3 +611,13 @@ def drawable(graph: Mapping[str, Any], *, covered: int | None, total: int | None
         if link["source"] not in owners and link["target"] not in owners
     ]
     return {"nodes": nodes, "links": links, "covered": covered, "total": total}
+
+
+def posts_page(snapshot: Snapshot, *, page: int = 1, per_page: int = PER_PAGE) -> Pagination:
+    """One page of a snapshot's posts, newest first (the export's order)."""
+    query = (
+        select(Post)
+        .where(Post.snapshot_id == snapshot.id)
+        .order_by(Post.created_at.desc(), Post.id)
+    )
+    return db.paginate(query, page=page, per_page=per_page, max_per_page=200, error_out=False)
