@@ -398,3 +398,9 @@ def openapi_document() -> dict[str, Any]:
             },
         },
     }
+
+
+if __name__ == "__main__":  # python -m app.api.openapi > docs/openapi.json
+    import json
+
+    print(json.dumps(openapi_document(), indent=2))

@@ -43,7 +43,7 @@ DEFAULT_RATE_LIMIT = "300 per minute"
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 ORDERS = ("asc", "desc")
 #: Where this request's token row is kept (per request, not per app context).
-TOKEN_KEY = "md_analytics.api_token"
+ENVIRON_KEY = "md_analytics.api_token"
 #: Endpoints open without a token.
 PUBLIC = {"api.openapi", "api.not_found"}
 #: Keys of a snapshot's stored results that the summary passes on as they are.
@@ -58,12 +58,12 @@ def rate_limit() -> str:
 def current_token() -> ApiToken | None:
     """The active token of this request (read once from ``Authorization: Bearer``)."""
     environ = request.environ
-    if TOKEN_KEY not in environ:
+    if ENVIRON_KEY not in environ:
         header = request.headers.get("Authorization", "")
         scheme, _, value = header.partition(" ")
         token = value.strip() if scheme.lower() == "bearer" else None
-        environ[TOKEN_KEY] = tokens.find_token(token)
-    row: ApiToken | None = environ[TOKEN_KEY]
+        environ[ENVIRON_KEY] = tokens.find_token(token)
+    row: ApiToken | None = environ[ENVIRON_KEY]
     return row
 
 
@@ -213,14 +213,14 @@ def page_state(snapshot: Snapshot, kind: str, sorts: Mapping[str, Any] | None) -
     cursor = args.get("cursor")
     if cursor:
         try:
-            state = cursors.decode(cursor, **expected)
+            decoded = cursors.decode(cursor, **expected)
         except cursors.CursorError as bad:
             abort(400, str(bad))
         for key in ("sort", "order", "q", "limit"):
             given = args.get(key)
-            if given is not None and str(state.get(key)) != given:
+            if given is not None and str(decoded.get(key)) != given:
                 abort(400, f"'{key}' differs from the cursor's; drop it or drop the cursor.")
-        return state
+        return decoded
     raw = args.get("limit", str(DEFAULT_LIMIT))
     limit = int(raw) if raw.isdigit() and len(raw) < 5 else 0
     if not 1 <= limit <= MAX_LIMIT:
