@@ -271,6 +271,11 @@ SCHEMAS: dict[str, Any] = {
                 "or handle matches only).",
                 "items": {"type": "object"},
             },
+            "combinations_complete": {
+                "type": "boolean",
+                "description": "false when counted from a cut list (checks stored before "
+                "combinations were)",
+            },
             "matches": {
                 "type": "array",
                 "description": "Listed matches (at most 300), weak name-only ones marked",

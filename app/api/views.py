@@ -307,7 +307,9 @@ def matches() -> Response:
     cross = service.cross_check(me())
     if cross is None:
         return jsonify(available=False, networks=[], pairs=[], matches=[], total=0)
-    return jsonify(available=True, **jsonable(cross))
+    combos, complete = service.overlap_combinations(cross)
+    body = jsonable(cross) | {"combinations": combos, "combinations_complete": complete}
+    return jsonify(available=True, **body)
 
 
 @bp.route("/openapi.json")

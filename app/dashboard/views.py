@@ -53,6 +53,7 @@ def home() -> str:
         "dashboard/home.html",
         cards=cards,
         cross=cross,
+        overlap=service.overlap_chart(cross),
         confirm_form=ConfirmForm(),
         labels={key: info.label for key, info in CONNECTORS.items()},
     )
