@@ -77,10 +77,12 @@ def register_blueprints(app: Flask) -> None:
     from app.connect.views import bp as connect_bp
     from app.dashboard.views import bp as dashboard_bp
     from app.landing.views import bp as landing_bp
+    from app.reports.views import bp as reports_bp
     from app.user.views import bp as user_bp
 
     for blueprint in (landing_bp, auth_bp, dashboard_bp, connect_bp, user_bp, *api_blueprints()):
         app.register_blueprint(blueprint)
+    app.register_blueprint(reports_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

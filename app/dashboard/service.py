@@ -723,3 +723,24 @@ def overlap_chart(cross: Mapping[str, Any] | None) -> dict[str, Any] | None:
         "complete": complete,
         "weak": cross.get("weak", 0),
     }
+
+
+def community_summary(snapshot: Snapshot, role: str, top: int = 3) -> list[dict[str, Any]]:
+    """The communities of a followers or friends graph: size and most central members
+    (by PageRank), largest first; for the PDF report."""
+    flag = Person.is_follower if role == "followers" else Person.is_friend
+    column = Person.follower_community if role == "followers" else Person.friend_community
+    rows = db.session.execute(
+        select(column, Person.handle, Person.pagerank)
+        .where(Person.snapshot_id == snapshot.id, flag.is_(True), column.is_not(None))
+        .order_by(column, Person.pagerank.desc(), Person.handle)
+    ).all()
+    groups: dict[int, list[str]] = {}
+    for group, handle, _ in rows:
+        if group is not None:
+            groups.setdefault(group, []).append(handle)
+    ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
+    return [
+        {"community": group, "size": len(handles), "central": handles[:top]}
+        for group, handles in ordered
+    ]
