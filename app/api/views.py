@@ -318,6 +318,7 @@ def openapi() -> Response:
     return jsonify(openapi_document())
 
 
+@bp.route("/", defaults={"anything": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 @bp.route("/<path:anything>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def not_found(anything: str) -> Response:
     """Unknown API paths are a JSON 404; anything but GET is a 405 (the API only reads)."""

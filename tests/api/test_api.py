@@ -309,6 +309,7 @@ def test_the_token_is_stored_hashed(api, demo):
 
 def test_unknown_api_paths_and_methods_are_json(api):
     assert api.get("/api/v1/nothing/here").get_json()["error"]["status"] == 404
+    assert api.get("/api/v1/").get_json()["error"]["status"] == 404
     response = api.client.post(
         "/api/v1/connections", headers={"Authorization": f"Bearer {api.token}"}
     )
