@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := app.app:create_app
 
-.PHONY: run test lint format docs test-postgres e2e e2e-prod chromium frontend-check lint-js clean help
+.PHONY: run test lint format docs test-postgres e2e e2e-prod chromium pdf-deps frontend-check lint-js clean help
 
 help:
 	@echo "make run            install, migrate and serve on http://$(HOST):$(PORT) (SQLite, in-process jobs)"
@@ -18,6 +18,7 @@ help:
 	@echo "make frontend-check npm ci, rebuild frontend/, fail if app/static/dist differs from git"
 	@echo "make lint-js        ESLint over frontend/ and app/static/js (npm ci first if frontend/node_modules is missing)"
 	@echo "make docs           build the Sphinx manual with warnings as errors"
+	@echo "make pdf-deps       Pango and the Noto fonts the PDF reports need (apt-get, as root)"
 	@echo "make test-postgres  the suite against a fresh PostgreSQL database (and Redis when running)"
 	@echo "make e2e            browser tests (Playwright + Chromium) against gunicorn, SQLite, job thread"
 	@echo "make e2e-prod       browser tests against honcho (Procfile web + worker), ProdConfig, PostgreSQL, Redis"
@@ -40,6 +41,7 @@ run: $(VENV)/.prod
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.dev
+	@$(MAKE) --no-print-directory pdf-deps || echo "PDF reports: Pango or the fonts are missing; their tests are skipped."
 	$(BIN)/python -m pytest --cov=app --cov-branch --cov-report=term-missing:skip-covered -p no:cacheprovider $(ARGS)
 
 lint: $(VENV)/.dev
@@ -66,9 +68,29 @@ lint-js:
 
 PG_DB ?= md_analytics_test
 test-postgres: $(VENV)/.dev
+	@$(MAKE) --no-print-directory pdf-deps || echo "PDF reports: Pango or the fonts are missing; their tests are skipped."
 	psql -h 127.0.0.1 -U postgres -d test -qc "DROP DATABASE IF EXISTS $(PG_DB)" -c "CREATE DATABASE $(PG_DB)"
 	DATABASE_URL=postgresql://postgres@127.0.0.1:5432/$(PG_DB) REDIS_URL=$${REDIS_URL-redis://127.0.0.1:6379/15} \
 		$(BIN)/python -m pytest --cov=app --cov-branch --cov-report=term-missing:skip-covered -p no:cacheprovider $(ARGS)
+
+# PDF reports: WeasyPrint needs Pango, and fonts for every script the data holds. Debian's
+# fonts-noto-core (42 MB installed: Latin with Vietnamese, Greek, Cyrillic, Thai, Arabic,
+# Hebrew, Devanagari...) and fonts-noto-cjk (91 MB: Chinese, Japanese, Korean). As root they
+# are installed with apt-get when missing; elsewhere the command to run is printed.
+PDF_PACKAGES ?= libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core fonts-noto-cjk
+pdf-deps:
+	@if ! command -v dpkg >/dev/null; then \
+		echo "Not Debian: install Pango and the Noto fonts (core and CJK) for the PDF reports."; \
+	else \
+		missing=$$(for p in $(PDF_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+		if [ -n "$$missing" ]; then \
+			if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+				apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+			else \
+				echo "The PDF reports need: sudo apt-get install $$missing"; exit 1; \
+			fi; \
+		fi; \
+	fi
 
 # Browser tests. Chromium is Debian's package (Playwright's own download is not used);
 # as root it is installed with apt-get when missing.

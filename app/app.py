@@ -78,17 +78,29 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Register the ``landing``, ``auth``, ``dashboard``, ``connect``, ``user`` and ``admin``
-    blueprints."""
+    """Register the ``landing``, ``auth``, ``dashboard``, ``connect``, ``user``, ``admin``,
+    ``mail``, ``reports`` and API blueprints."""
     from app.admin.views import bp as admin_bp
+    from app.api import blueprints as api_blueprints
     from app.auth.views import bp as auth_bp
     from app.connect.views import bp as connect_bp
     from app.dashboard.views import bp as dashboard_bp
     from app.landing.views import bp as landing_bp
     from app.mail.views import bp as mail_bp
+    from app.reports.views import bp as reports_bp
     from app.user.views import bp as user_bp
 
-    for blueprint in (landing_bp, auth_bp, dashboard_bp, connect_bp, user_bp, admin_bp, mail_bp):
+    for blueprint in (
+        landing_bp,
+        auth_bp,
+        dashboard_bp,
+        connect_bp,
+        user_bp,
+        admin_bp,
+        mail_bp,
+        reports_bp,
+        *api_blueprints(),
+    ):
         app.register_blueprint(blueprint)
 
 

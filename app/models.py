@@ -495,3 +495,31 @@ class SchedulerLock(db.Model):  # type: ignore[name-defined,misc]
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     holder: Mapped[str] = mapped_column(String(120))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ApiToken(db.Model):  # type: ignore[name-defined,misc]
+    """A personal access token for the read-only JSON API (``/api/v1/``).
+
+    Only the SHA-256 of the token is stored (the token holds 256 random bits, so a plain hash
+    is enough); the token itself is shown once, when it is made. ``prefix`` is its first
+    characters, kept to tell tokens apart on the settings page.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[str] = mapped_column(String(20), default="read")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def active(self) -> bool:
+        """Whether the token still opens the API."""
+        return self.revoked_at is None

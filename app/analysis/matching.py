@@ -260,3 +260,45 @@ def summarise(matches: list[Match], labels: Mapping[str, str]) -> dict[str, Any]
             for match in matches[:MAX_MATCHES_LISTED]
         ],
     }
+
+
+def _combination_counts(
+    groups: Iterable[Mapping[str, tuple[bool, bool]]],
+) -> list[dict[str, Any]]:
+    """People per exact set of networks; ``groups`` maps network -> (follower, friend)."""
+    counts: dict[tuple[str, ...], dict[str, int]] = {}
+    for group in groups:
+        key = tuple(sorted(group))
+        row = counts.setdefault(key, {"people": 0, "follow_all": 0, "friends_all": 0})
+        row["people"] += 1
+        row["follow_all"] += all(follower for follower, _ in group.values())
+        row["friends_all"] += all(friend for _, friend in group.values())
+    ordered = sorted(counts.items(), key=lambda item: (-item[1]["people"], -len(item[0]), item[0]))
+    return [{"networks": list(key), **row} for key, row in ordered]
+
+
+def combinations_of(matches: Iterable[Match]) -> list[dict[str, Any]]:
+    """The people found on each exact combination of networks (two, three or more), for the
+    overlap chart: a person matched on GitHub, Mastodon and Bluesky counts once, under
+    those three. Only link and handle matches count; weak name-only matches stay apart, as
+    in :func:`summarise`'s pairs.
+
+    :returns: ``{"networks": [...], "people": n, "follow_all": n, "friends_all": n}`` rows,
+        most people first (``follow_all``: they follow you on every one of those networks).
+    """
+    return _combination_counts(
+        {key: (member.is_follower, member.is_friend) for key, member in match.members.items()}
+        for match in matches
+        if match.confidence >= CONFIDENCE["handle"]
+    )
+
+
+def combinations_of_listed(listed: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`combinations_of` over stored matches (``summarise``'s ``matches`` rows), for
+    checks stored before the combinations were (exact while no strong match was cut from
+    the list)."""
+    return _combination_counts(
+        {person["network"]: (person["follower"], person["friend"]) for person in match["people"]}
+        for match in listed
+        if not match["weak"]
+    )

@@ -17,6 +17,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, asc, desc, func, or_, select
 
 from app.analysis import export as builders
+from app.analysis.matching import combinations_of_listed
 from app.extensions import db
 from app.models import (
     Connection,
@@ -650,3 +651,135 @@ def drawable(graph: Mapping[str, Any], *, covered: int | None, total: int | None
         if link["source"] not in owners and link["target"] not in owners
     ]
     return {"nodes": nodes, "links": links, "covered": covered, "total": total}
+
+
+def posts_page(snapshot: Snapshot, *, page: int = 1, per_page: int = PER_PAGE) -> Pagination:
+    """One page of a snapshot's posts, newest first (the export's order)."""
+    query = (
+        select(Post)
+        .where(Post.snapshot_id == snapshot.id)
+        .order_by(Post.created_at.desc(), Post.id)
+    )
+    return db.paginate(query, page=page, per_page=per_page, max_per_page=200, error_out=False)
+
+
+#: The overlap chart's geometry (SVG user units): column and row size, tallest bar, margins.
+OVERLAP_COLUMN, OVERLAP_ROW, OVERLAP_BAR, OVERLAP_LEFT, OVERLAP_TOP = 32, 22, 120, 96, 18
+
+
+def overlap_id(networks: list[str]) -> str:
+    """The anchor of one combination's people: ``overlap-github-mastodon``."""
+    return "overlap-" + "-".join(networks)
+
+
+def overlap_combinations(cross: Mapping[str, Any]) -> tuple[list[dict[str, Any]], bool]:
+    """The people per exact combination of networks, and whether the counts are complete.
+
+    Checks stored since the combinations were recorded carry them; older ones are counted
+    from the listed matches, which is exact unless the list was cut (very many matches).
+    """
+    stored = cross.get("combinations")
+    if stored is not None:
+        return list(stored), True
+    listed = cross.get("matches") or []
+    strong_listed = sum(1 for match in listed if not match["weak"])
+    return combinations_of_listed(listed), strong_listed == cross.get("strong", 0)
+
+
+def overlap_chart(cross: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The audience overlap picture (UpSet-style), laid out for the template's SVG.
+
+    One bar per combination of networks (most people first), its height the number of
+    people found on exactly those networks; under it a dot matrix marks the networks. Each
+    bar links to the list of its people (``#overlap-...``), taken from the listed matches.
+    Weak name-only matches are not counted, as in the pairs table.
+    """
+    if not cross:
+        return None
+    combos, complete = overlap_combinations(cross)
+    if not combos:
+        return None
+    labels = {key: info.label for key, info in CONNECTORS.items()}
+    order = [key for key in CONNECTORS if any(key in combo["networks"] for combo in combos)]
+    order += sorted({n for combo in combos for n in combo["networks"]} - set(order))
+    listed: dict[str, list[dict[str, Any]]] = {}
+    for match in cross.get("matches") or []:
+        if not match["weak"]:
+            networks = sorted(person["network"] for person in match["people"])
+            listed.setdefault(overlap_id(networks), []).append(match)
+    peak = max(combo["people"] for combo in combos)
+    matrix_top = OVERLAP_TOP + OVERLAP_BAR + 8
+    bars = []
+    for index, combo in enumerate(combos):
+        center = OVERLAP_LEFT + index * OVERLAP_COLUMN + OVERLAP_COLUMN / 2
+        height = max(1.0, round(OVERLAP_BAR * combo["people"] / peak, 1))
+        ys = [
+            matrix_top + row * OVERLAP_ROW + OVERLAP_ROW / 2
+            for row, key in enumerate(order)
+            if key in combo["networks"]
+        ]
+        anchor = overlap_id(combo["networks"])
+        bars.append(
+            {
+                **combo,
+                "id": anchor,
+                "names": " + ".join(
+                    labels.get(key, key) for key in order if key in combo["networks"]
+                ),
+                "x": center - 10,
+                "y": OVERLAP_TOP + OVERLAP_BAR - height,
+                "height": height,
+                "center": center,
+                "count_y": OVERLAP_TOP + OVERLAP_BAR - height - 4,
+                "dots": [
+                    {
+                        "y": matrix_top + row * OVERLAP_ROW + OVERLAP_ROW / 2,
+                        "on": key in combo["networks"],
+                    }
+                    for row, key in enumerate(order)
+                ],
+                "line": (min(ys), max(ys)),
+                "listed": listed.get(anchor, []),
+            }
+        )
+    rows = [
+        {
+            "network": key,
+            "label": labels.get(key, key),
+            "y": matrix_top + row * OVERLAP_ROW + OVERLAP_ROW / 2 + 4,
+            "people": sum(combo["people"] for combo in combos if key in combo["networks"]),
+        }
+        for row, key in enumerate(order)
+    ]
+    return {
+        "bars": bars,
+        "rows": rows,
+        "label_x": OVERLAP_LEFT - 8,
+        "width": OVERLAP_LEFT + len(combos) * OVERLAP_COLUMN + 8,
+        "height": matrix_top + len(order) * OVERLAP_ROW + 4,
+        "people": sum(combo["people"] for combo in combos),
+        "three_or_more": sum(combo["people"] for combo in combos if len(combo["networks"]) > 2),
+        "complete": complete,
+        "weak": cross.get("weak", 0),
+    }
+
+
+def community_summary(snapshot: Snapshot, role: str, top: int = 3) -> list[dict[str, Any]]:
+    """The communities of a followers or friends graph: size and most central members
+    (by PageRank), largest first; for the PDF report."""
+    flag = Person.is_follower if role == "followers" else Person.is_friend
+    column = Person.follower_community if role == "followers" else Person.friend_community
+    rows = db.session.execute(
+        select(column, Person.handle, Person.pagerank)
+        .where(Person.snapshot_id == snapshot.id, flag.is_(True), column.is_not(None))
+        .order_by(column, Person.pagerank.desc(), Person.handle)
+    ).all()
+    groups: dict[int, list[str]] = {}
+    for group, handle, _ in rows:
+        if group is not None:
+            groups.setdefault(group, []).append(handle)
+    ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
+    return [
+        {"community": group, "size": len(handles), "central": handles[:top]}
+        for group, handles in ordered
+    ]

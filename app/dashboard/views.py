@@ -65,6 +65,7 @@ def home() -> str:
         cross=cross,
         changes=changes,
         since=since,
+        overlap=service.overlap_chart(cross),
         confirm_form=ConfirmForm(),
         labels={key: info.label for key, info in CONNECTORS.items()},
     )

@@ -6,9 +6,11 @@ and stores its result as the user's :class:`~app.models.CrossCheck`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
-from app.analysis.matching import Member, find_matches, summarise
+from app.analysis.matching import Member, combinations_of, find_matches, summarise
 from app.extensions import db
 from app.models import Connection, CrossCheck, Person, utcnow
 from app.networks import CONNECTORS
@@ -48,7 +50,10 @@ def refresh_matches(user_id: int) -> CrossCheck:
             for row in rows
         ]
     labels = {key: info.label for key, info in CONNECTORS.items()}
-    results = summarise(find_matches(people), labels) if len(people) >= 2 else {}
+    matches = find_matches(people) if len(people) >= 2 else []
+    results: dict[str, Any] = {}
+    if len(people) >= 2:
+        results = summarise(matches, labels) | {"combinations": combinations_of(matches)}
     results["networks"] = sorted(people)
     check = db.session.get(CrossCheck, user_id) or CrossCheck(user_id=user_id)
     check.results = results
