@@ -19,7 +19,7 @@ from app.networks.outbound import policy_from_config
 from app.settings import INSTANCE_DIR, Config, ConfigError, config_from_env
 from app.sync.schedule import start_scheduler
 
-ERROR_CODES = (400, 403, 404, 405, 413, 429, 500)
+ERROR_CODES = (400, 403, 404, 405, 413, 429, 500, 503)
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (

@@ -242,6 +242,8 @@ class Config:
     #: Followers lost in one sync, as a share, that an alert calls unusual.
     ALERT_LOSS_SHARE = float(os.environ.get("ALERT_LOSS_SHARE", "0.05"))
 
+    #: Requests per token to the JSON API (a Flask-Limiter limit string).
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300 per minute")
     #: Scheduled syncs: a scheduler thread in every web and worker process (one of them,
     #: holding a lock in the database, does the work), a round every SCHEDULER_INTERVAL s.
     SCHEDULER = env_flag("SCHEDULER", True)

@@ -4,6 +4,7 @@ used when no server is set, the weekly digest, alerts, and one-click unsubscribe
 from __future__ import annotations
 
 import email
+import io
 import os
 import socket
 import stat
@@ -243,3 +244,25 @@ def test_the_dashboard_says_what_changed_since_the_last_visit(app, auth, client,
     assert "Since your last visit" in page
     assert "1 new follower (@user3)" in page and "1 left (@user1)" in page
     assert "Since your last visit" not in client.get("/dashboard/user").get_data(as_text=True)
+
+
+def test_the_digest_attaches_the_pdf_report(app, user, inbox, monkeypatch):
+    pytest.importorskip("pypdf")
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError):
+        pytest.skip("PDF reports need Pango and the Noto fonts: run `make pdf-deps`")
+    from pypdf import PdfReader
+
+    user.digest = True
+    db.session.commit()
+    syncs(user, monkeypatch, account(["1", "2"]), account(["2", "3"]))
+    user.digest_next_at = datetime.now(UTC) - timedelta(minutes=1)
+    db.session.commit()
+    assert send_due_digests() == 1
+    (message,) = inbox.messages
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == f"md-analytics-{user.username}.pdf"
+    reader = PdfReader(io.BytesIO(attachment.get_content()))
+    assert "GitHub" in "".join(page.extract_text() for page in reader.pages)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -69,7 +70,14 @@ def external_url(endpoint: str, **values: Any) -> str:
         return current_app.url_for(endpoint, _external=True, **values)
 
 
-def _deliver(user: User, kind: str, subject: str, template: str, **context: Any) -> bool:
+def _deliver(
+    user: User,
+    kind: str,
+    subject: str,
+    template: str,
+    attachment: tuple[bytes, str] | None = None,
+    **context: Any,
+) -> bool:
     link = external_url("mail.unsubscribe", token=unsubscribe_token(user, kind))
     message = build(
         user.email,
@@ -84,11 +92,34 @@ def _deliver(user: User, kind: str, subject: str, template: str, **context: Any)
         site_url=external_url("dashboard.home"),
         **context,
     )
+    if attachment is not None:
+        data, filename = attachment
+        message.add_attachment(data, maintype="application", subtype="pdf", filename=filename)
     try:
         send(message)
     except MailError:
         return False
     return True
+
+
+def account_pdf(user: User) -> tuple[bytes, str] | None:
+    """The whole-account PDF report to attach to the digest; ``None`` where PDF reports
+    cannot be made here (no Pango: ``make pdf-deps``) or making it failed."""
+    from app.reports.build import ReportUnavailable, account_report, render_pdf
+
+    try:
+        zone = ZoneInfo(user.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    try:
+        with current_app.test_request_context(base_url=current_app.config["SITE_URL"]):
+            data = render_pdf(account_report(user, zone))
+    except ReportUnavailable:
+        return None
+    except Exception:  # a report problem never stops the digest itself
+        log.exception("the digest's PDF report of user %s could not be made", user.id)
+        return None
+    return data, f"md-analytics-{user.username}.pdf"
 
 
 # -- digest -----------------------------------------------------------------------------------
@@ -194,7 +225,13 @@ def send_due_digests(now: datetime | None = None) -> int:
         since = now - WEEK
         sections = digest_for(user, since)
         if sections and _deliver(
-            user, "digest", "Your week on MD Analytics", "digest", sections=sections, since=since
+            user,
+            "digest",
+            "Your week on MD Analytics",
+            "digest",
+            attachment=account_pdf(user),
+            sections=sections,
+            since=since,
         ):
             sent += 1
         user.digest_next_at = digest_slot(user, now)
