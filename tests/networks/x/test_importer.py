@@ -88,7 +88,7 @@ def test_full_zip(tmp_path: Path) -> None:
     assert (p3.kind, p3.is_repost, p3.repost_count) == ("repost", True, 7)
     assert p4.text == LONG
     assert p4.like_count == 1
-    assert ("posts", 4) in progress.stages
+    assert ("posts: reading tweets.js (MiB)", 1) in progress.stages
     assert ("followers", 3) in progress.stages
     assert progress.done == 4 + 3 + 2
 
