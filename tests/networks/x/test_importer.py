@@ -89,7 +89,7 @@ def test_full_zip(tmp_path: Path) -> None:
     assert p4.text == LONG
     assert p4.like_count == 1
     assert ("posts: reading tweets.js (MiB)", 1) in progress.stages
-    assert ("followers", 3) in progress.stages
+    assert ("followers: reading follower.js (MiB)", 1) in progress.stages
     assert progress.done == 4 + 3 + 2
 
 
