@@ -756,12 +756,12 @@ class ByteProgress:
         self._progress = progress
         self._read = 0
         self._sent = 0
-        total = max(1, -(-archive.size(name) // MIB))
-        progress.stage(f"{stage}: reading {Path(name).name} (MiB)", total=total)
+        self._total = max(1, -(-archive.size(name) // MIB))
+        progress.stage(f"{stage}: reading {Path(name).name} (MiB)", total=self._total)
 
     def __call__(self, count: int) -> None:
         self._read += count
-        whole = self._read // MIB
+        whole = min(self._total, -(-self._read // MIB))
         if whole > self._sent:
             self._progress.advance(whole - self._sent)
             self._sent = whole
