@@ -415,16 +415,13 @@ class Archive:
         return b"".join(chunks)
 
     def read_text(self, name: str) -> str:
-        """Read member ``name`` as UTF-8 text (a byte-order mark is dropped).
+        """Read member ``name`` as text: UTF-8, or UTF-16 (with a byte-order mark, or without
+        one when every other byte is zero, as some LinkedIn exports are); a byte-order mark
+        is dropped.
 
-        :raises ArchiveError: the file is not UTF-8.
+        :raises ArchiveError: the file is neither UTF-8 nor UTF-16.
         """
-        data = self.read_bytes(name)
-        try:
-            return data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise ArchiveError(f"{name}: line {line}: not UTF-8 text.") from exc
+        return decode_text(self.read_bytes(name), name)
 
     def read_json(self, name: str, *, after: str | None = None) -> Any:
         """Parse member ``name`` as JSON.
@@ -435,6 +432,27 @@ class Archive:
         """
         text = self.read_text(name)
         return parse_json(text, name, after=after)
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """``data`` as text: UTF-16 by its byte-order mark or its zero bytes, else UTF-8.
+
+    :raises ArchiveError: not UTF-8 (nor UTF-16), with the line of the first bad byte.
+    """
+    encoding = "utf-8-sig"
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding = "utf-16"
+    elif len(data) >= 4 and data[1:64:2].count(0) > 0.9 * len(data[1:64:2]):
+        encoding = "utf-16-le"
+    elif len(data) >= 4 and data[0:64:2].count(0) > 0.9 * len(data[0:64:2]):
+        encoding = "utf-16-be"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        if encoding != "utf-8-sig":
+            raise ArchiveError(f"{name}: not readable UTF-16 text.") from exc
+        line = data[: exc.start].count(b"\n") + 1
+        raise ArchiveError(f"{name}: line {line}: not UTF-8 text.") from exc
 
 
 def parse_json(text: str, name: str, *, after: str | None = None) -> Any:
