@@ -285,3 +285,12 @@ def test_facebook_html_export_refused_with_how_to(tmp_path: Path, names: list[st
     files = {name: "<html><body>Ana</body></html>" for name in names}
     with pytest.raises(ArchiveError, match=r"HTML format.*Format pick JSON"):
         import_facebook(str(b.write_zip(tmp_path / "fb.zip", files)), NullProgress())
+
+
+def test_instagram_html_export_refused_with_how_to(tmp_path: Path) -> None:
+    files = {
+        "followers_and_following/followers_1.html": "<html></html>",
+        "personal_information/personal_information.html": "<html></html>",
+    }
+    with pytest.raises(ArchiveError, match=r"Instagram archive is in HTML format"):
+        import_instagram(str(b.write_zip(tmp_path / "ig.zip", files)), NullProgress())

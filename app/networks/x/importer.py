@@ -44,6 +44,7 @@ from app.networks.archive import (
     parse_iso,
 )
 from app.networks.base import AccountData, ArchiveError, PartState, Person, Post, Progress
+from app.networks.text import normalise_newlines
 
 TWEET_PATTERNS = ("data/tweets.js", "data/tweet.js", "data/tweets-part*.js", "data/tweet-part*.js")
 TWEET_PATTERNS_LOOSE = ("tweets.js", "tweet.js", "tweets-part*.js", "tweet-part*.js")
@@ -387,7 +388,7 @@ def _tweet_post(tweet: dict[str, Any], handle: str | None, notes: _Notes) -> Pos
         entities = tweet.get("entities")
         urls = entities.get("urls") if isinstance(entities, dict) else None
         text = _expand(raw, urls, "url", "expanded_url")
-    text = html.unescape(text)
+    text = normalise_newlines(html.unescape(text))
     is_repost = raw.startswith("RT @") or "retweeted_status" in tweet
     reply_to = tweet.get("in_reply_to_status_id_str") or tweet.get("in_reply_to_status_id")
     in_reply_to = str(reply_to) if reply_to else None
