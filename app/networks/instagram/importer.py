@@ -13,9 +13,10 @@
   (``profile_user[0].string_map_data.Username.value``).
 
 Lists and posts are parsed as streams. An export requested in HTML format is refused with
-how to request the JSON one. Strings carry Meta's ``\\u00XX`` mojibake and are repaired. Follower counts and links
-among other people are not in the archive. Malformed follower/following files raise
-:class:`ArchiveError`; malformed posts or profile files are reported in ``missing_parts``.
+how to request the JSON one. Strings carry Meta's ``\\u00XX`` mojibake and are repaired.
+Follower counts and links among other people are not in the archive. Malformed
+follower/following files raise :class:`ArchiveError`; malformed posts or profile files are
+reported in ``missing_parts``.
 """
 
 from __future__ import annotations
