@@ -271,20 +271,23 @@ class _XImport:
 
     def posts(self, names: list[str], handle: str | None, notes: _Notes) -> list[Post]:
         posts: list[Post] = []
-        seen: set[str] = set()
         skipped = 0
         for name in names:
             for item in self.ytd(name, "posts"):
                 post = _tweet_post(_unwrap(item, "tweet"), handle, notes)
                 if post is None:
                     skipped += 1
-                elif post.external_id not in seen:
-                    seen.add(post.external_id)
+                else:
                     posts.append(post)
         if skipped:
             self.log.notes.append(f"{skipped} posts were skipped: no id or no readable date.")
-        posts.sort(key=lambda p: p.created_at)
-        return posts
+        # Sorted by date and id, a post listed twice sits next to itself: the first is kept
+        # (no set of a million ids next to the posts themselves).
+        posts.sort(key=lambda p: (p.created_at, p.external_id))
+        unique = [
+            p for i, p in enumerate(posts) if not i or p.external_id != posts[i - 1].external_id
+        ]
+        return unique
 
 
 class _Notes:
