@@ -46,7 +46,7 @@ from typing import IO, Any
 
 import ijson
 
-from app.networks.base import AccountData, ArchiveError, PartState, Person, Post
+from app.networks.base import AccountData, ArchiveError, PartState, Person, Post, Progress
 from app.networks.registry import CONNECTORS
 
 GIB = 1024**3
@@ -770,7 +770,7 @@ class ByteProgress:
     page's bar moves while a big file is parsed (pass it as ``report`` to :func:`iter_json`).
     """
 
-    def __init__(self, progress: Any, stage: str, archive: Archive, name: str) -> None:
+    def __init__(self, progress: Progress, stage: str, archive: Archive, name: str) -> None:
         self._progress = progress
         self._read = 0
         self._sent = 0
