@@ -281,12 +281,17 @@ class _XImport:
                     posts.append(post)
         if skipped:
             self.log.notes.append(f"{skipped} posts were skipped: no id or no readable date.")
-        # Sorted by date and id, a post listed twice sits next to itself: the first is kept
-        # (no set of a million ids next to the posts themselves).
-        posts.sort(key=lambda p: (p.created_at, p.external_id))
-        unique = [
-            p for i, p in enumerate(posts) if not i or p.external_id != posts[i - 1].external_id
-        ]
+        # Sorted by date, a post listed twice sits among the posts of its own second: the
+        # first is kept (no set of a million ids, no million sort keys next to the posts).
+        posts.sort(key=_created)
+        unique: list[Post] = []
+        same_time: set[str] = set()
+        for post in posts:
+            if not unique or post.created_at != unique[-1].created_at:
+                same_time.clear()
+            if post.external_id not in same_time:
+                same_time.add(post.external_id)
+                unique.append(post)
         return unique
 
 
@@ -313,6 +318,10 @@ class _Notes:
         if len(cleaned) >= self.PREFIX and cleaned[: self.PREFIX] in self.by_prefix:
             return self.by_prefix[cleaned[: self.PREFIX]]
         return self.by_id.get(tweet_id)
+
+
+def _created(post: Post) -> datetime:
+    return post.created_at
 
 
 def _lone_type(archive: Archive) -> str | None:
