@@ -305,3 +305,13 @@ def test_limits_from_environment() -> None:
     assert limits.max_total_bytes == 100 * 1024 * 1024
     assert (limits.max_ratio, limits.max_members) == (20.0, 9)
     assert ArchiveLimits.from_env({"ARCHIVE_MAX_RATIO": "lots"}).max_ratio == 100.0
+
+
+def test_members_just_under_the_ratio_floor_refused_with_default_limits(tmp_path: Path) -> None:
+    """The issue's upload: many members just under 1 MiB each (scaled down to 100)."""
+    path = tmp_path / "many.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i in range(100):
+            zf.writestr(f"data/tweets-part{i}.js", b" " * (1024 * 1024 - 1))
+    with pytest.raises(ArchiveError, match=r"its 100 files together are compressed"):
+        Archive.open(path)
