@@ -1,20 +1,28 @@
-"""Benchmark: import an X archive with 100k posts and 20k followers.
+"""Benchmark: import a big X archive; print the time and the peak memory of the import.
 
-Builds the archive in a temporary folder (synthetic data, in the parts X uses for big
-archives), imports it and prints the wall time and the peak memory of the import.
+Builds the archive in a temporary folder (synthetic data; one ``data/tweets.js``, the shape
+the issue's hostile upload had, written as a stream so building needs no memory either),
+imports it in a fresh process and prints the wall time, the peak resident memory (VmHWM)
+and the peak of Python allocations (tracemalloc) of the import.
 
     .venv/bin/python benchmarks/import_bench.py [--tweets 100000] [--followers 20000] [--full]
+    .venv/bin/python benchmarks/import_bench.py --tweets 1000000   # a ~1 GiB tweets.js
+
+Peak memory is that of the records returned (every post and person is kept in the
+:class:`~app.networks.base.AccountData`), not of the file: parsing holds one tweet at a time.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,31 +35,46 @@ from tests.networks import archive_builders as b
 
 
 def build(folder: Path, tweets: int, followers: int) -> Path:
+    """Write the archive zip, streaming the big files into it."""
     start = datetime(2015, 1, 1, tzinfo=UTC)
-    items = [
-        b.tweet(
-            str(10**17 + i),
-            f"Post number {i} about café culture in Zürich 🎉 and more words to look real "
-            f"https://t.co/{i:08d}",
-            start + timedelta(minutes=37 * i),
-            likes=i % 50,
-            retweets=i % 7,
-            reply_to=str(10**17 + i - 1) if i % 5 == 0 and i else None,
-            urls=[(f"https://t.co/{i:08d}", f"https://example.org/{i}")],
-        )
-        for i in range(tweets)
-    ]
-    files = b.x_files(
-        tweets=items,
-        followers=[str(2 * 10**9 + i) for i in range(followers)],
-        following=[str(3 * 10**9 + i) for i in range(followers // 4)],
-        tweet_parts=max(1, tweets // 25_000),
-    )
-    del items
+    small = b.x_files(tweets=[], followers=[], following=[])
     path = folder / "twitter-archive.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        for name, content in files.items():
+        for name, content in small.items():
+            if name in ("data/tweets.js", "data/follower.js", "data/following.js"):
+                continue
             zf.writestr(name, content)
+        with zf.open("data/tweets.js", "w", force_zip64=True) as fh:
+            fh.write(b"window.YTD.tweets.part0 = [")
+            for i in range(tweets):
+                item = b.tweet(
+                    str(10**17 + i),
+                    f"Post number {i} about café culture in Zürich 🎉 and more words to look "
+                    f"real https://t.co/{i:08d}",
+                    start + timedelta(minutes=37 * i),
+                    likes=i % 50,
+                    retweets=i % 7,
+                    reply_to=str(10**17 + i - 1) if i % 5 == 0 and i else None,
+                    urls=[(f"https://t.co/{i:08d}", f"https://example.org/{i}")],
+                )
+                text = json.dumps(item, indent=2, ensure_ascii=False)
+                fh.write(((",\n" if i else "\n") + text).encode())
+            fh.write(b"\n]")
+        for name, kind, count, base in (
+            ("data/follower.js", "follower", followers, 2 * 10**9),
+            ("data/following.js", "following", followers // 4, 3 * 10**9),
+        ):
+            with zf.open(name, "w") as fh:
+                fh.write(f"window.YTD.{kind}.part0 = [".encode())
+                for i in range(count):
+                    account = {
+                        kind: {
+                            "accountId": str(base + i),
+                            "userLink": f"https://twitter.com/intent/user?user_id={base + i}",
+                        }
+                    }
+                    fh.write(((",\n" if i else "\n") + json.dumps(account)).encode())
+                fh.write(b"\n]")
     return path
 
 
@@ -76,7 +99,13 @@ def main() -> None:
         path = build(Path(tmp), args.tweets, args.followers)
         built = time.perf_counter() - t0
         size = path.stat().st_size
-        print(f"archive: {size / 2**20:.1f} MiB zip, built in {built:.1f} s", flush=True)
+        with zipfile.ZipFile(path) as zf:
+            member = zf.getinfo("data/tweets.js").file_size
+        print(
+            f"archive: {size / 2**20:.1f} MiB zip, tweets.js {member / 2**20:.0f} MiB, "
+            f"built in {built:.1f} s",
+            flush=True,
+        )
         # Import in a fresh process so its peak RSS is the import's alone.
         subprocess.run([sys.executable, __file__, "--import-only", str(path)], check=True)
         if args.full:
@@ -143,13 +172,24 @@ def _peak_rss_mib() -> float:
 
 
 def import_only(path: str) -> None:
+    base_rss = _peak_rss_mib()
     t0 = time.perf_counter()
     data = import_x(path, NullProgress())
     seconds = time.perf_counter() - t0
     peak_rss = _peak_rss_mib()
     print(f"imported: {len(data.posts)} posts, {len(data.followers or [])} followers")
     print(f"import time: {seconds:.2f} s")
-    print(f"import peak memory (max RSS of the importing process): {peak_rss:.0f} MiB")
+    print(
+        f"import peak memory (max RSS of the importing process): {peak_rss:.0f} MiB "
+        f"({base_rss:.0f} MiB before the import)"
+    )
+    if os.environ.get("IMPORT_BENCH_TRACEMALLOC"):
+        del data
+        tracemalloc.start()
+        kept = import_x(path, NullProgress())
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(f"tracemalloc peak of the import: {peak / 2**20:.0f} MiB ({len(kept.posts)} posts)")
 
 
 if __name__ == "__main__":

@@ -5,14 +5,18 @@ Every importer opens its upload through :class:`Archive`, which treats a zip fil
 enforces the safety rules in one place:
 
 * a zip bomb is refused before anything is decompressed: the total declared uncompressed size
-  is capped (:attr:`ArchiveLimits.max_total_bytes`, 2 GiB by default) and a large member
-  whose compression ratio is suspicious (:attr:`ArchiveLimits.max_ratio`) stops the import;
+  is capped (:attr:`ArchiveLimits.max_total_bytes`, 2 GiB by default), so is the number of
+  members (:attr:`ArchiveLimits.max_members`), and a compression ratio that real exports never
+  have (:attr:`ArchiveLimits.max_ratio`) stops the import, for one large member and for the
+  sum of all members alike; while reading, the same size and ratio caps apply to the sum of
+  the bytes actually read from every member (declared sizes can lie);
 * member names that climb out of the archive (``../``), absolute names, drive letters,
   symlink members (zip external attributes, tar link entries) and, in folders, symlinks, are
   never listed, so no importer can ever read them; macOS ``__MACOSX/`` and ``._`` resource
   forks are dropped as well;
-* members are opened as streams: only the one JSON or CSV file being parsed is held in
-  memory, never the whole archive;
+* members are opened as streams, and big JSON members are parsed as streams too
+  (:meth:`Archive.iter_json`, with ijson's C backend): memory holds one item at a time,
+  never the whole member;
 * a truncated or unreadable archive, an empty upload and a malformed JSON file all raise
   :class:`~app.networks.base.ArchiveError` with a message that names the file (and line).
 
@@ -33,14 +37,16 @@ import tarfile
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from app.networks.base import AccountData, ArchiveError, PartState, Person, Post
+import ijson
+
+from app.networks.base import AccountData, ArchiveError, PartState, Person, Post, Progress
 from app.networks.registry import CONNECTORS
 
 GIB = 1024**3
@@ -56,15 +62,42 @@ class ArchiveLimits:
     :param ratio_min_bytes: members smaller than this are not ratio-checked (small JSON
         files of repeated keys compress extremely well and are harmless).
     :param max_member_bytes: cap on one member read into memory (a JSON file).
+    :param max_members: cap on the number of files in an archive.
+
+    The size and ratio caps apply to each large member, to the sum of all members as the
+    archive declares them, and to the sum of the bytes actually read.
     """
 
     max_total_bytes: int = 2 * GIB
     max_ratio: float = 100.0
     ratio_min_bytes: int = 1 * MIB
     max_member_bytes: int = 1 * GIB
+    max_members: int = 100_000
+
+    @classmethod
+    def from_env(cls, environ: Any = None) -> ArchiveLimits:
+        """Limits from ``ARCHIVE_MAX_TOTAL_MB``, ``ARCHIVE_MAX_RATIO``,
+        ``ARCHIVE_MAX_MEMBER_MB`` and ``ARCHIVE_MAX_MEMBERS`` (defaults where unset)."""
+        env = os.environ if environ is None else environ
+        base = cls()
+
+        def number(key: str, default: float, scale: int = 1) -> Any:
+            raw = str(env.get(key) or "").strip()
+            try:
+                return type(default)(float(raw) * scale) if raw else default
+            except ValueError:
+                return default
+
+        return cls(
+            max_total_bytes=number("ARCHIVE_MAX_TOTAL_MB", base.max_total_bytes, MIB),
+            max_ratio=number("ARCHIVE_MAX_RATIO", base.max_ratio),
+            ratio_min_bytes=base.ratio_min_bytes,
+            max_member_bytes=number("ARCHIVE_MAX_MEMBER_MB", base.max_member_bytes, MIB),
+            max_members=number("ARCHIVE_MAX_MEMBERS", base.max_members),
+        )
 
 
-DEFAULT_LIMITS = ArchiveLimits()
+DEFAULT_LIMITS = ArchiveLimits.from_env()
 
 
 def safe_name(raw: str) -> str | None:
@@ -84,12 +117,22 @@ def safe_name(raw: str) -> str | None:
 
 
 class _LimitedReader(io.RawIOBase):
-    """Wraps a member stream and stops it past ``limit`` bytes (declared sizes can lie)."""
+    """Wraps a member stream and stops it past ``limit`` bytes (declared sizes can lie).
 
-    def __init__(self, raw: IO[bytes], limit: int, name: str) -> None:
+    ``account`` is told every count of bytes read, so the archive can check its totals.
+    """
+
+    def __init__(
+        self,
+        raw: IO[bytes],
+        limit: int,
+        name: str,
+        account: Callable[[int], None] | None = None,
+    ) -> None:
         self._raw = raw
         self._left = limit
         self._name = name
+        self._account = account
 
     def readable(self) -> bool:
         return True
@@ -99,6 +142,8 @@ class _LimitedReader(io.RawIOBase):
         if len(data) > self._left:
             raise ArchiveError(f"{self._name}: the file is larger than the archive says.")
         self._left -= len(data)
+        if self._account is not None and data:
+            self._account(len(data))
         buffer[: len(data)] = data
         return len(data)
 
@@ -133,6 +178,8 @@ class Archive:
         self._zip = zip_file
         self._tar = tar_file
         self._tar_members = tar_members or {}
+        self.bytes_read = 0  #: bytes read from all members so far
+        self._compressed_opened = 0  #: compressed size of the zip members opened so far
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -170,11 +217,11 @@ class Archive:
                 "download it again)."
             ) from exc
         infos: dict[str, zipfile.ZipInfo] = {}
-        total = 0
+        total = compressed = 0
         try:
-            for info in zf.infolist():
-                if info.is_dir():
-                    continue
+            members = [info for info in zf.infolist() if not info.is_dir()]
+            _check_count(p, len(members), limits)
+            for info in members:
                 if stat.S_ISLNK(info.external_attr >> 16):
                     continue
                 name = safe_name(info.filename)
@@ -193,7 +240,14 @@ class Archive:
                         f"{p.name}: {name} is compressed more than {limits.max_ratio:g} "
                         "times, which real exports never are; refusing it as a zip bomb."
                     )
+                compressed += info.compress_size
                 infos[name] = info
+            if total >= limits.ratio_min_bytes and total > limits.max_ratio * max(compressed, 1):
+                raise ArchiveError(
+                    f"{p.name}: its {len(infos)} files together are compressed "
+                    f"{total / max(compressed, 1):.0f} times (more than {limits.max_ratio:g}), "
+                    "which real exports never are; refusing it as a zip bomb."
+                )
         except ArchiveError:
             zf.close()
             raise
@@ -210,7 +264,8 @@ class Archive:
         except (tarfile.TarError, OSError, EOFError) as exc:
             raise ArchiveError(f"{p.name}: not a readable .tar.gz archive.") from exc
         try:
-            for info in tf:
+            for count, info in enumerate(tf, start=1):
+                _check_count(p, count, limits)
                 if not info.isfile():
                     continue  # directories, symlinks, hard links, devices
                 name = safe_name(info.name)
@@ -238,6 +293,26 @@ class Archive:
         return cls(p, "tar", list(members), limits, tar_file=tf, tar_members=members)
 
     _zip_infos: dict[str, zipfile.ZipInfo]
+
+    def _account(self, count: int) -> None:
+        """Add ``count`` bytes read; refuse past the total size or ratio caps."""
+        self.bytes_read += count
+        limits = self.limits
+        if self.bytes_read > limits.max_total_bytes:
+            raise ArchiveError(
+                f"{self.path.name}: more than {_human(limits.max_total_bytes)} were read from "
+                "the archive in total; refusing to read more."
+            )
+        if (
+            self.kind == "zip"
+            and self.bytes_read >= limits.ratio_min_bytes
+            and self.bytes_read > limits.max_ratio * max(self._compressed_opened, 1)
+        ):
+            raise ArchiveError(
+                f"{self.path.name}: the files read so far expand more than "
+                f"{limits.max_ratio:g} times, which real exports never do; refusing it as a "
+                "zip bomb."
+            )
 
     def close(self) -> None:
         """Release the underlying zip or tar file."""
@@ -300,13 +375,25 @@ class Archive:
             info = self._zip_infos[name]
             raw = self._zip.open(info)
             limit = info.file_size
+            self._compressed_opened += info.compress_size
         else:
             assert self._tar is not None
             member = self._tar.extractfile(self._tar_members[name])
             assert member is not None
             raw = member
             limit = self._tar_members[name].size
-        return io.BufferedReader(_LimitedReader(raw, limit, name))  # type: ignore[arg-type]
+        reader = _LimitedReader(raw, limit, name, self._account)
+        return io.BufferedReader(reader)  # type: ignore[arg-type]
+
+    def size(self, name: str) -> int:
+        """The (declared) uncompressed size of member ``name``."""
+        if self.kind == "folder":
+            return (self.path / name).stat().st_size
+        if self.kind == "file":
+            return self.path.stat().st_size
+        if self._zip is not None:
+            return self._zip_infos[name].file_size
+        return self._tar_members[name].size
 
     def read_bytes(self, name: str) -> bytes:
         """Read member ``name`` whole; fine for one JSON or CSV file at a time."""
@@ -328,16 +415,13 @@ class Archive:
         return b"".join(chunks)
 
     def read_text(self, name: str) -> str:
-        """Read member ``name`` as UTF-8 text (a byte-order mark is dropped).
+        """Read member ``name`` as text: UTF-8, or UTF-16 (with a byte-order mark, or without
+        one when every other byte is zero, as some LinkedIn exports are); a byte-order mark
+        is dropped.
 
-        :raises ArchiveError: the file is not UTF-8.
+        :raises ArchiveError: the file is neither UTF-8 nor UTF-16.
         """
-        data = self.read_bytes(name)
-        try:
-            return data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise ArchiveError(f"{name}: line {line}: not UTF-8 text.") from exc
+        return decode_text(self.read_bytes(name), name)
 
     def read_json(self, name: str, *, after: str | None = None) -> Any:
         """Parse member ``name`` as JSON.
@@ -348,6 +432,27 @@ class Archive:
         """
         text = self.read_text(name)
         return parse_json(text, name, after=after)
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """``data`` as text: UTF-16 by its byte-order mark or its zero bytes, else UTF-8.
+
+    :raises ArchiveError: not UTF-8 (nor UTF-16), with the line of the first bad byte.
+    """
+    encoding = "utf-8-sig"
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding = "utf-16"
+    elif len(data) >= 4 and data[1:64:2].count(0) > 0.9 * len(data[1:64:2]):
+        encoding = "utf-16-le"
+    elif len(data) >= 4 and data[0:64:2].count(0) > 0.9 * len(data[0:64:2]):
+        encoding = "utf-16-be"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        if encoding != "utf-8-sig":
+            raise ArchiveError(f"{name}: not readable UTF-16 text.") from exc
+        line = data[: exc.start].count(b"\n") + 1
+        raise ArchiveError(f"{name}: line {line}: not UTF-8 text.") from exc
 
 
 def parse_json(text: str, name: str, *, after: str | None = None) -> Any:
@@ -378,6 +483,175 @@ def parse_json(text: str, name: str, *, after: str | None = None) -> Any:
 
 
 _DECODER = json.JSONDecoder()
+
+
+def _check_count(p: Path, count: int, limits: ArchiveLimits) -> None:
+    if count > limits.max_members:
+        raise ArchiveError(
+            f"{p.name}: the archive holds more than {limits.max_members:,} files, which real "
+            "exports never do; refusing to unpack it."
+        )
+
+
+# -- streamed JSON -----------------------------------------------------------------------------
+
+#: How much of a member is read at a time while it is parsed as a stream.
+STREAM_CHUNK = 256 * 1024
+#: Members up to this size are re-read whole when they are malformed, for an exact line.
+EXACT_ERROR_BYTES = 16 * MIB
+#: How far into a member the ``after`` text (X's ``window.YTD.tweets.part0 =``) may be.
+PREFIX_WINDOW = 64 * 1024
+_TAIL = b" \t\r\n;"
+
+
+class _JsonBody:
+    """A member stream as the JSON parser should see it: a byte-order mark and everything
+    up to ``after`` dropped, trailing ``;`` and blanks held back; lines and bytes counted."""
+
+    def __init__(
+        self,
+        fh: IO[bytes],
+        name: str,
+        after: str | None,
+        report: Callable[[int], None] | None,
+    ) -> None:
+        self._fh = fh
+        self._name = name
+        self._carry = b""
+        self._report = report
+        self._unreported = 0
+        self.lines = 1  #: newlines seen in what was handed out, plus one
+        head = fh.read(PREFIX_WINDOW)
+        self._note(len(head))
+        if head.startswith(b"\xef\xbb\xbf"):
+            head = head[3:]
+        if after is not None:
+            at = head.find(after.encode())
+            if at < 0:
+                raise ArchiveError(f"{name}: line 1: expected {after.strip()!r} at the start.")
+            self.lines += head.count(b"\n", 0, at)
+            head = head[at + len(after) :]
+        self._pending = head
+
+    def _note(self, count: int) -> None:
+        if self._report is None:
+            return
+        self._unreported += count
+        if self._unreported >= MIB or count == 0:
+            self._report(self._unreported)
+            self._unreported = 0
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:
+            return b""  # ijson asks for nothing first, to learn bytes from text
+        while True:
+            if self._pending:
+                data, self._pending = self._pending, b""
+            else:
+                data = self._fh.read(STREAM_CHUNK if size < 0 else max(size, 1))
+                self._note(len(data))
+                if not data:
+                    return b""  # the carried tail (blanks and ';') is dropped
+            data = self._carry + data
+            kept = data.rstrip(_TAIL)
+            self._carry = data[len(kept) :]
+            if kept:
+                self.lines += kept.count(b"\n")
+                return kept
+
+
+def iter_json(
+    archive: Archive,
+    name: str,
+    path: str = "item",
+    *,
+    after: str | None = None,
+    report: Callable[[int], None] | None = None,
+) -> Iterator[Any]:
+    """Yield the values at ``path`` (ijson syntax: ``item`` for the items of a top-level
+    list, ``orderedItems.item``...) of member ``name``, parsed as a stream.
+
+    Memory holds one value at a time, whatever the size of the member.
+
+    :param after: parse only what follows this text (X's ``window.YTD.tweets.part0 =``).
+    :param report: told the count of bytes read, about every MiB (for progress).
+    :raises ArchiveError: malformed JSON, with the file and line in the message.
+    """
+    try:
+        with archive.stream(name) as fh:
+            body = _JsonBody(fh, name, after, report)
+            try:
+                yield from _ITEMS(body, path, use_float=True, buf_size=STREAM_CHUNK)
+            except ijson.JSONError as exc:
+                raise _json_error(archive, name, after, body.lines, exc) from exc
+    except (zipfile.BadZipFile, OSError, EOFError, tarfile.TarError) as exc:
+        raise ArchiveError(f"{name}: cannot be read from the archive ({exc}).") from exc
+    except (ValueError, zlib.error) as exc:  # corrupt deflate data
+        raise ArchiveError(f"{name}: cannot be read from the archive ({exc}).") from exc
+
+
+def list_path(archive: Archive, name: str, key: str | None = None) -> str | None:
+    """The ijson path of the list member ``name`` holds: ``item`` when the document is a
+    list, ``<k>.item`` for the first top-level key ``k`` that matches the regular expression
+    ``key`` (any key when ``None``) and holds a list; ``None`` when there is none.
+
+    Only the start of the member is read (up to the list found).
+    """
+    pattern = re.compile(key) if key is not None else None
+    try:
+        with archive.stream(name) as fh:
+            events = _PARSE(_JsonBody(fh, name, None, None), buf_size=64 * 1024)
+            for prefix, event, value in events:
+                if prefix == "" and event == "start_array":
+                    return "item"
+                if prefix == "" and event == "map_key":
+                    found = str(value)
+                    if pattern is None or pattern.fullmatch(found):
+                        _, kind, _ = next(events)
+                        if kind == "start_array":
+                            return f"{found}.item"
+                elif prefix == "" and event in ("end_map", "string", "number", "boolean"):
+                    return None
+    except ijson.JSONError as exc:
+        raise _json_error(archive, name, None, 0, exc) from exc
+    except (zipfile.BadZipFile, OSError, EOFError, tarfile.TarError, zlib.error) as exc:
+        raise ArchiveError(f"{name}: cannot be read from the archive ({exc}).") from exc
+    return None
+
+
+def iter_list(
+    archive: Archive,
+    name: str,
+    key: str | None = None,
+    *,
+    report: Callable[[int], None] | None = None,
+) -> Iterator[Any]:
+    """The items of the list in member ``name`` (see :func:`list_path`), streamed."""
+    path = list_path(archive, name, key)
+    if path is not None:
+        yield from iter_json(archive, name, path, report=report)
+
+
+def _json_error(
+    archive: Archive, name: str, after: str | None, line: int, exc: Exception
+) -> ArchiveError:
+    """The error for a malformed member: exact (re-parsed whole) when it is small."""
+    if archive.size(name) <= EXACT_ERROR_BYTES:
+        try:
+            archive.read_json(name, after=after)
+        except ArchiveError as exact:
+            return exact
+    where = f"line {line}" if line else "line 1"
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return ArchiveError(f"{name}: near {where}: invalid JSON ({reason}).")
+
+
+try:
+    _BACKEND = ijson.get_backend("yajl2_c")
+except ImportError:  # pragma: no cover - the wheel ships the C backend
+    _BACKEND = ijson
+_ITEMS = _BACKEND.items
+_PARSE = _BACKEND.parse
 
 
 def _folder_names(root: Path) -> list[str]:
@@ -489,6 +763,26 @@ def check_network(archive: Archive, network: str, found_own: bool, what: str) ->
 
 def _article(label: str) -> str:
     return ("an " if label[0] in "AEIOUX" else "a ") + label
+
+
+class ByteProgress:
+    """Reports the bytes read from one member as a progress stage counted in MiB, so the
+    page's bar moves while a big file is parsed (pass it as ``report`` to :func:`iter_json`).
+    """
+
+    def __init__(self, progress: Progress, stage: str, archive: Archive, name: str) -> None:
+        self._progress = progress
+        self._read = 0
+        self._sent = 0
+        self._total = max(1, -(-archive.size(name) // MIB))
+        progress.stage(f"{stage}: reading {Path(name).name} (MiB)", total=self._total)
+
+    def __call__(self, count: int) -> None:
+        self._read += count
+        whole = min(self._total, -(-self._read // MIB))
+        if whole > self._sent:
+            self._progress.advance(whole - self._sent)
+            self._sent = whole
 
 
 def iter_chunks(items: list[Any], size: int = 1000) -> Iterator[list[Any]]:

@@ -94,3 +94,53 @@ def safe_links(values: Iterable[object]) -> tuple[str, ...]:
     order: :func:`safe_url` values, and bare addresses such as ``bob.example`` that are safe
     with ``https://`` in front (matching reads them that way)."""
     return tuple(dict.fromkeys(url for url in map(_safe_link, values) if url is not None))
+
+
+# -- archive text helpers (importers) ----------------------------------------------------------
+
+
+def normalise_newlines(text: str) -> str:
+    """``\\r\\n`` and lone ``\\r`` (files written on Windows or old Macs) become ``\\n``."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def unquote_lines(text: str) -> str:
+    """Undo LinkedIn's per-line quoting of multi-line post text.
+
+    ``Shares.csv`` wraps each line of a post in its own quotes, so once the CSV quoting is
+    undone a post reads ``First line."\\n""\\n"Second line``. When every line boundary shows
+    that pattern the quotes are dropped; any other text is returned as it is.
+    """
+    if '"\n"' not in text:
+        return text
+    lines = text.split("\n")
+    inner_ok = all(line.endswith('"') for line in lines[:-1]) and all(
+        line.startswith('"') for line in lines[1:]
+    )
+    if not inner_ok:
+        return text
+    out = []
+    for index, line in enumerate(lines):
+        if index > 0 or (line.startswith('"') and lines[-1].endswith('"')):
+            line = line[1:]
+        if index < len(lines) - 1 or (line.endswith('"') and text.startswith('"')):
+            line = line[:-1]
+        out.append(line)
+    return "\n".join(out)
+
+
+#: A handle on any network is letters, digits and ``_ . - @``; a ``:`` marks an id (a DID,
+#: ``fb:…``, ``li:…``) kept in the handle column for people the network names but gives no
+#: handle (Facebook, LinkedIn exports). Pages show such a person by name.
+ID_MARK = ":"
+
+
+def no_handle(external_id: str) -> str:
+    """The value stored as the handle of a person without one: their id (with a ``:``)."""
+    return external_id if ID_MARK in external_id else f"id:{external_id}"
+
+
+def is_handle(handle: str) -> bool:
+    """Whether ``handle`` is a real handle, not an id stored in its place (an id has a ``:``
+    and no ``@``; a Mastodon handle on a server with a port, ``bob@host:8080``, is real)."""
+    return bool(handle) and (ID_MARK not in handle or "@" in handle)

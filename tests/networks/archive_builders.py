@@ -644,8 +644,15 @@ def bluesky_car(
     profile: dict[str, Any] | None = None,
     rev_time: datetime = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC),
     extra_blocks: list[tuple[bytes, bytes]] = (),  # type: ignore[assignment]
+    version: int = 3,
+    commit_last: bool = False,
 ) -> bytes:
-    """A repository CAR: commit, one MST node, records. ``posts`` are (text, createdAt, parent)."""
+    """A repository CAR: commit, one MST node, records. ``posts`` are (text, createdAt, parent).
+
+    ``version`` 3 has a commit with ``rev``; 2 has ``prev`` and no ``rev``; 1 a signed root
+    ``{"root", "sig"}`` pointing at ``{"did", "data", "prev", "meta"}``. ``commit_last`` puts
+    the commit blocks after the records (block order is free in a CAR).
+    """
     records: list[tuple[str, dict[str, Any]]] = []
     for index, (text, created, parent) in enumerate(posts):
         record: dict[str, Any] = {
@@ -700,19 +707,26 @@ def bluesky_car(
         previous = raw_key
     node = libipld.encode_dag_cbor({"l": None, "e": entries})
     node_cid = cid_for(node)
-    commit = libipld.encode_dag_cbor(
-        {
-            "did": did,
-            "version": 3,
-            "data": node_cid,
-            "rev": tid(rev_time),
-            "prev": None,
-            "sig": b"\x01" * 64,
-        }
-    )
+    fields: dict[str, Any] = {"did": did, "version": version, "data": node_cid, "prev": None}
+    if version >= 3:
+        fields["rev"] = tid(rev_time)
+    if version >= 2:
+        fields["sig"] = b"\x01" * 64
+    else:
+        del fields["version"]
+        fields["meta"] = cid_for(b"meta")
+    commit = libipld.encode_dag_cbor(fields)
     commit_cid = cid_for(commit)
-    header = libipld.encode_dag_cbor({"version": 1, "roots": [commit_cid]})
+    commits = [(commit_cid, commit)]
+    root_cid = commit_cid
+    if version < 2:
+        signed = libipld.encode_dag_cbor({"root": commit_cid, "sig": b"\x01" * 64})
+        root_cid = cid_for(signed)
+        commits.insert(0, (root_cid, signed))
+    header = libipld.encode_dag_cbor({"version": 1, "roots": [root_cid]})
     out = bytearray(_varint(len(header)) + header)
-    for cid, data in [(commit_cid, commit), (node_cid, node), *blocks, *extra_blocks]:
+    ordered = [(node_cid, node), *blocks, *extra_blocks]
+    ordered = [*ordered, *commits] if commit_last else [*commits, *ordered]
+    for cid, data in ordered:
         out += _varint(len(cid) + len(data)) + cid + data
     return bytes(out)

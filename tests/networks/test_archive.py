@@ -248,3 +248,70 @@ def test_parse_json_extra_data_and_whitespace() -> None:
     with pytest.raises(ArchiveError, match=r"^a.json: line 2: invalid JSON \(extra data"):
         parse_json("[1]\n[2]", "a.json")
     assert parse_json('x =\n\n  {"a": 1} ;\n', "a.js", after="=") == {"a": 1}
+
+
+# -- limits on totals --------------------------------------------------------------------------
+
+
+def test_many_small_members_refused_by_their_total_ratio(tmp_path: Path) -> None:
+    """Members each under the per-member ratio floor still add up to a bomb."""
+    path = tmp_path / "many.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i in range(40):
+            zf.writestr(f"data/part{i}.js", b"\0" * (60 * 1024))
+    with pytest.raises(ArchiveError, match=r"its 40 files together are compressed \d+ times"):
+        Archive.open(path, SMALL)
+
+
+def test_member_count_capped(tmp_path: Path) -> None:
+    files = {f"data/f{i}.json": "{}" for i in range(30)}
+    path = b.write_zip(tmp_path / "many.zip", files)
+    with pytest.raises(ArchiveError, match=r"more than 20 files"):
+        Archive.open(path, ArchiveLimits(max_members=20))
+    tar = b.write_tar_gz(tmp_path / "many.tar.gz", files)
+    with pytest.raises(ArchiveError, match=r"more than 20 files"):
+        Archive.open(tar, ArchiveLimits(max_members=20))
+    with Archive.open(path, ArchiveLimits(max_members=30)) as archive:
+        assert len(archive.names) == 30
+
+
+def test_total_read_capped(tmp_path: Path) -> None:
+    """Folders declare no sizes: the bytes read from all members together are capped."""
+    root = b.write_folder(tmp_path / "f", {"a.json": "1" * 600, "b.json": "2" * 600})
+    with Archive.open(root, ArchiveLimits(max_total_bytes=1000)) as archive:
+        archive.read_bytes("a.json")
+        with pytest.raises(ArchiveError, match=r"more than 1000 bytes were read .* in total"):
+            archive.read_bytes("b.json")
+
+
+def test_ratio_of_what_is_read_capped(tmp_path: Path) -> None:
+    """A big incompressible member hides small bombs from the declared ratio; reading
+    them is stopped by the ratio of what was read."""
+    path = tmp_path / "mixed.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("photo.jpg", os.urandom(1024 * 1024), zipfile.ZIP_STORED)
+        for i in range(3):
+            zf.writestr(f"part{i}.json", b"\0" * (40 * 1024))
+    with Archive.open(path, SMALL) as archive:
+        archive.read_bytes("part0.json")
+        with pytest.raises(ArchiveError, match=r"files read so far expand more than 50 times"):
+            archive.read_bytes("part1.json")
+
+
+def test_limits_from_environment() -> None:
+    limits = ArchiveLimits.from_env(
+        {"ARCHIVE_MAX_TOTAL_MB": "100", "ARCHIVE_MAX_RATIO": "20", "ARCHIVE_MAX_MEMBERS": "9"}
+    )
+    assert limits.max_total_bytes == 100 * 1024 * 1024
+    assert (limits.max_ratio, limits.max_members) == (20.0, 9)
+    assert ArchiveLimits.from_env({"ARCHIVE_MAX_RATIO": "lots"}).max_ratio == 100.0
+
+
+def test_members_just_under_the_ratio_floor_refused_with_default_limits(tmp_path: Path) -> None:
+    """The issue's upload: many members just under 1 MiB each (scaled down to 100)."""
+    path = tmp_path / "many.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i in range(100):
+            zf.writestr(f"data/tweets-part{i}.js", b" " * (1024 * 1024 - 1))
+    with pytest.raises(ArchiveError, match=r"its 100 files together are compressed"):
+        Archive.open(path)

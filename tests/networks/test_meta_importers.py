@@ -30,7 +30,8 @@ def test_facebook_eras(tmp_path: Path, era: str) -> None:
     names = {p.name for p in data.people.values()}
     assert names == {*FRIENDS, "Fan Only", "Some Page"}
     jurgen = data.people[stable_id("fb:", "Jürgen Müller")]
-    assert jurgen.handle == "jurgen.muller"
+    # no handle is made up from the name: the id stands in, and pages show the name
+    assert jurgen.handle == jurgen.external_id and jurgen.name == "Jürgen Müller"
     assert data.friends is not None and len(data.friends) == 4
     assert data.followers is not None and len(data.followers) == 4
     assert stable_id("fb:", "Some Page") not in data.followers
@@ -41,7 +42,7 @@ def test_facebook_eras(tmp_path: Path, era: str) -> None:
     assert data.owner.name == "Ana Exämple"
     assert data.owner.followers_count == 4 and data.owner.posts_count == 2
     if era == "2021":
-        assert (data.owner.external_id, data.owner.handle) == ("fb:100004242424242", "ana.example")
+        assert (data.owner.external_id, data.owner.handle) == ("fb:100004242424242",) * 2
         assert data.owner.url == "https://www.facebook.com/profile.php?id=100004242424242"
     else:
         assert (data.owner.external_id, data.owner.handle) == ("fb:ana.example", "ana.example")
@@ -84,8 +85,8 @@ def test_facebook_posts_only_owner_by_name(tmp_path: Path) -> None:
     data = import_facebook(str(b.write_zip(tmp_path / "fb.zip", f)), NullProgress())
     assert data.friends is None and data.followers is None
     assert [p.text for p in data.posts] == ["Ana shared a link."]
-    assert data.owner.handle == "ana.example"
     assert data.owner.external_id == stable_id("fb:", "Ana Exämple")
+    assert data.owner.handle == data.owner.external_id
     assert "friends/friends.json" in data.missing_parts and "followers.json" in data.missing_parts
 
 
@@ -241,3 +242,55 @@ def test_facebook_odd_entries(tmp_path: Path) -> None:
     assert {p.name for p in data.people.values()} == {"Titled Person", "Listed"}
     assert (data.owner.external_id, data.owner.handle) == ("fb:ana.custom", "ana.custom")
     assert len(data.followers or []) == 1
+
+
+NAMES_WITHOUT_ASCII = ["Đinh Ngọc Thiện", "สมชาย ใจดี", "សុខ ចាន់", "রহিম উদ্দিন", "محمد علي"]
+
+
+def test_facebook_names_never_become_handles(tmp_path: Path) -> None:
+    f = b.facebook_files("2023", friends=NAMES_WITHOUT_ASCII)
+    data = import_facebook(str(b.write_zip(tmp_path / "fb.zip", f)), NullProgress())
+    assert sorted(p.name or "" for p in data.people.values()) == sorted(NAMES_WITHOUT_ASCII)
+    handles = {p.handle for p in data.people.values()}
+    assert len(handles) == len(NAMES_WITHOUT_ASCII)
+    assert all(h.startswith("fb:") for h in handles)
+    assert "unknown" not in handles and "inh.ngoc.thien" not in handles
+
+
+def test_facebook_followers_without_timestamps_kept_apart(tmp_path: Path) -> None:
+    """711 followers, some of the same name and none dated: 711 people, not fewer."""
+    names = [f"Follower {i % 704}" for i in range(711)]
+    f = b.facebook_files("2019", friends=["Anna Schmidt"], followers=names)
+    data = import_facebook(str(b.write_zip(tmp_path / "fb.zip", f)), NullProgress())
+    assert data.followers is not None and len(data.followers) == 1 + 711
+    again = import_facebook(str(b.write_zip(tmp_path / "fb2.zip", f)), NullProgress())
+    assert again.followers == data.followers  # the same ids on every import
+
+
+def test_facebook_followers_keep_profile_links(tmp_path: Path) -> None:
+    f = b.facebook_files("2023", friends=[], followers=["Fan One", "Fan Two"])
+    data = import_facebook(str(b.write_zip(tmp_path / "fb.zip", f)), NullProgress())
+    urls = sorted(p.url or "" for p in data.people.values())
+    assert urls == ["https://www.instagram.com/Fan One", "https://www.instagram.com/Fan Two"]
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["index.html", "connections/friends/your_friends.html", "posts/your_posts_1.html"],
+        ["facebook-ana/your_facebook_activity/posts/your_posts_1.html", "facebook-ana/start.html"],
+    ],
+)
+def test_facebook_html_export_refused_with_how_to(tmp_path: Path, names: list[str]) -> None:
+    files = {name: "<html><body>Ana</body></html>" for name in names}
+    with pytest.raises(ArchiveError, match=r"HTML format.*Format pick JSON"):
+        import_facebook(str(b.write_zip(tmp_path / "fb.zip", files)), NullProgress())
+
+
+def test_instagram_html_export_refused_with_how_to(tmp_path: Path) -> None:
+    files = {
+        "followers_and_following/followers_1.html": "<html></html>",
+        "personal_information/personal_information.html": "<html></html>",
+    }
+    with pytest.raises(ArchiveError, match=r"Instagram archive is in HTML format"):
+        import_instagram(str(b.write_zip(tmp_path / "ig.zip", files)), NullProgress())

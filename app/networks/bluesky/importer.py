@@ -3,7 +3,9 @@
 Settings > Account > Export my data gives the output of ``com.atproto.sync.getRepo``: a
 CARv1 file (a varint-prefixed DAG-CBOR header ``{"version": 1, "roots": [commit CID]}``
 followed by varint-prefixed ``CID + block`` sections). The blocks are the signed commit
-(``did``, ``version``, ``data``, ``rev``, ``sig``), the Merkle Search Tree nodes (``l``, ``e``:
+(``did``, ``version``, ``data``, ``rev``, ``sig`` in version 3; version 2 has ``prev`` and
+no ``rev``; the first repositories signed a ``{"root", "sig"}`` block pointing at a
+``{"did", "data", "prev"}`` one), the Merkle Search Tree nodes (``l``, ``e``:
 entries with key prefix length ``p``, key suffix ``k``, record CID ``v``, subtree ``t``) and
 the records, each with a ``$type``:
 
@@ -15,7 +17,8 @@ the records, each with a ``$type``:
 The file is read as a stream, one block at a time; DAG-CBOR is decoded with ``libipld``
 (MIT). Records are classified by ``$type``; MST entries are used only to learn each
 record's key (``collection/rkey``) for its ``at://`` URI and web URL. The owner's DID comes
-from the commit, the archive date from the commit's ``rev`` (a timestamp id).
+from the commit, the archive date from the commit's ``rev`` (a timestamp id) when it has
+one.
 
 A repository has no follower list (followers are records in other people's repositories),
 so ``followers`` is ``None``. Followed accounts are DIDs only. A truncated or corrupt CAR
@@ -178,6 +181,7 @@ class _Blocks:
     keys: dict[bytes, str] = field(default_factory=dict)
     records: list[tuple[bytes, dict[str, Any]]] = field(default_factory=list)
     commits: dict[bytes, dict[str, Any]] = field(default_factory=dict)
+    signed: dict[bytes, bytes] = field(default_factory=dict)  #: v1 signed root -> commit
     undecodable: int = 0
 
 
@@ -199,8 +203,10 @@ def _read_blocks(archive: Archive, car: str, progress: Progress) -> _Blocks:
                 found.records.append((cid, block))
             elif isinstance(block.get("e"), list) and "l" in block:
                 _mst_keys(block["e"], found.keys)
-            elif "did" in block and "rev" in block:
+            elif _is_commit(block):
                 found.commits[cid] = block
+            elif isinstance(block.get("root"), bytes) and "sig" in block:
+                found.signed[cid] = block["root"]
     return found
 
 
@@ -217,7 +223,7 @@ def _import(archive: Archive, progress: Progress) -> AccountData:
             f"{found.undecodable} blocks of the export could not be decoded and were skipped."
         )
 
-    commit = _commit(car, roots, blocks)
+    commit = _commit(car, roots, blocks, found.signed)
     did = str(commit["did"])
 
     owner = Person(external_id=did, handle=did, url=safe_url(f"https://bsky.app/profile/{did}"))
@@ -264,12 +270,27 @@ def _import(archive: Archive, progress: Progress) -> AccountData:
     )
 
 
-def _commit(car: str, roots: list[bytes], blocks: dict[bytes, dict[str, Any]]) -> dict[str, Any]:
-    """The repository commit: the CAR's root block, else the first commit-like block.
+def _is_commit(block: dict[str, Any]) -> bool:
+    """A repository commit of any version: the account's DID and the MST root (``data``)."""
+    did = block.get("did")
+    return isinstance(did, str) and did.startswith("did:") and isinstance(block.get("data"), bytes)
+
+
+def _commit(
+    car: str,
+    roots: list[bytes],
+    blocks: dict[bytes, dict[str, Any]],
+    signed: dict[bytes, bytes] | None = None,
+) -> dict[str, Any]:
+    """The repository commit: the CAR's root block (or the commit a signed root points at),
+    else the first commit-like block.
 
     :raises ArchiveError: the export holds no commit.
     """
-    commit = blocks.get(roots[0]) if roots else None
+    root = roots[0] if roots else None
+    if root is not None and signed and root in signed:
+        root = signed[root]
+    commit = blocks.get(root) if root is not None else None
     if commit is None and blocks:
         commit = next(iter(blocks.values()))
     if commit is None:

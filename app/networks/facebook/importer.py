@@ -18,7 +18,14 @@ Paths and keys changed over the years; all of these are read:
 
 Meta escapes every UTF-8 byte as ``\\u00XX``; :func:`~app.networks.archive.fix_mojibake`
 repairs each string. People come with display names only, so a person's id is a hash of
-the name (and of the date too when one list holds two people of the same name).
+the name (and of the date too when one list holds two people of the same name, and of their
+place among those of the same name and date, so that 711 followers without dates stay 711).
+Nobody has a handle in the export: the id stands in for it (it has a ``:``, see
+:func:`~app.networks.text.is_handle`) and pages show the name; a profile link is kept when
+the entry has one (``string_list_data[].href``).
+
+The lists and posts are parsed as streams (:func:`~app.networks.archive.iter_list`). An
+export requested in HTML format is refused with how to request the JSON one.
 
 Malformed friends, followers, following or posts files raise :class:`ArchiveError`; a
 malformed profile file is reported in ``missing_parts``.
@@ -33,16 +40,17 @@ from typing import Any
 from app.networks.archive import (
     Archive,
     ArchiveLimits,
+    ByteProgress,
     ImportLog,
     check_network,
     fix_mojibake,
     from_timestamp,
+    iter_list,
     listed_account,
-    slugify,
     stable_id,
 )
-from app.networks.base import AccountData, Person, Post, Progress
-from app.networks.text import safe_url
+from app.networks.base import AccountData, ArchiveError, Person, Post, Progress
+from app.networks.text import no_handle, safe_url
 
 FRIENDS = (
     "friends/friends.json",
@@ -69,6 +77,22 @@ NAMES_ONLY = (
     "The Facebook archive gives names only: people are matched by name, so two people "
     "with the same name in different lists count as one."
 )
+HTML_PARTS = (
+    "friends/*.htm*",
+    "friends_and_followers/*.htm*",
+    "connections/friends/*.htm*",
+    "connections/followers/*.htm*",
+    "posts/your_posts*.htm*",
+    "your_facebook_activity/*.htm*",
+    "your_activity_across_facebook/*.htm*",
+    "profile_information/profile_information.htm*",
+)
+HTML_EXPORT = (
+    "This Facebook archive is in HTML format, which cannot be read: request it again in JSON "
+    "format. On Facebook open Settings & privacy > Settings > Accounts Center > Your "
+    "information and permissions > Download your information, choose Download to device, "
+    "and under Format pick JSON (not HTML), then upload the new zip."
+)
 MUTUAL = "Facebook friendship is mutual: each friend counts as a follower and as a friend."
 
 
@@ -93,6 +117,8 @@ def _import(archive: Archive, progress: Progress) -> AccountData:
     post_files = archive.find(*POSTS)
     profile_file = archive.first(*PROFILE)
     found = bool(friend_files or following_files or follower_files or post_files or profile_file)
+    if not found and archive.find(*HTML_PARTS):
+        raise ArchiveError(HTML_EXPORT)
     check_network(archive, "facebook", found, "friends or posts files")
 
     people: dict[str, Person] = {}
@@ -129,26 +155,18 @@ def _union(first: list[str], second: list[str]) -> list[str]:
     return list(dict.fromkeys([*first, *second]))
 
 
-def _entries(data: Any, key: str) -> list[Any]:
-    """The list under ``key`` or ``key_vN`` (or the document itself when it is a list)."""
-    if isinstance(data, list):
-        return data
-    if isinstance(data, dict):
-        pattern = re.compile(rf"^{key}(_v\d+)?$")
-        for k, value in data.items():
-            if pattern.match(k) and isinstance(value, list):
-                return value
-    return []
-
-
-def _name_and_time(entry: Any) -> tuple[str, Any]:
+def _name_and_time(entry: Any) -> tuple[str, Any, str | None]:
+    """A person entry's name, timestamp and profile link (when it has one)."""
     if not isinstance(entry, dict):
-        return "", None
+        return "", None, None
     name = entry.get("name")
     stamp = entry.get("timestamp")
-    if not name and isinstance(entry.get("string_list_data"), list):
+    href = None
+    if isinstance(entry.get("string_list_data"), list):
         for item in entry["string_list_data"]:
-            if isinstance(item, dict) and item.get("value"):
+            if isinstance(item, dict) and isinstance(item.get("href"), str):
+                href = item["href"] if item["href"].startswith("https://") else None
+            if not name and isinstance(item, dict) and item.get("value"):
                 name, stamp = item["value"], item.get("timestamp", stamp)
                 break
     if not name and isinstance(entry.get("label_values"), list):
@@ -157,7 +175,7 @@ def _name_and_time(entry: Any) -> tuple[str, Any]:
                 name = item.get("value")
     if not name and entry.get("title"):
         name = entry["title"]
-    return (str(name).strip() if name else ""), stamp
+    return (str(name).strip() if name else ""), stamp, href
 
 
 def _people(
@@ -169,39 +187,43 @@ def _people(
 ) -> list[str] | None:
     if not names:
         return None
-    entries: list[tuple[str, Any]] = []
+    entries: list[tuple[str, Any, str | None]] = []
     for name in names:
-        data = fix_mojibake(archive.read_json(name))
-        entries.extend(_name_and_time(e) for e in _entries(data, key))
-    progress.stage(key, total=len(entries))
-    counts = Counter(n for n, _ in entries)
+        report = ByteProgress(progress, key, archive, name)
+        for entry in iter_list(archive, name, rf"{key}(_v\d+)?", report=report):
+            entries.append(_name_and_time(fix_mojibake(entry)))
+    counts = Counter(n for n, _, _ in entries)
+    nth: Counter[tuple[str, Any]] = Counter()
     ids: list[str] = []
-    for person_name, stamp in entries:
+    for person_name, stamp, href in entries:
         if not person_name:
             continue
-        if counts[person_name] > 1:
-            external_id = stable_id("fb:", person_name, stamp)
+        if counts[person_name] > 1:  # same name twice in one list: two people
+            nth[(person_name, stamp)] += 1
+            count = nth[(person_name, stamp)]
+            parts = (person_name, stamp) if count == 1 else (person_name, stamp, count)
+            external_id = stable_id("fb:", *parts)
         else:
             external_id = stable_id("fb:", person_name)
         if external_id not in people:
             people[external_id] = Person(
-                external_id=external_id, handle=slugify(person_name), name=person_name
+                external_id=external_id,
+                handle=no_handle(external_id),
+                name=person_name,
+                url=href,
             )
         ids.append(external_id)
-    progress.advance(len(entries))
     return list(dict.fromkeys(ids))
 
 
 def _posts(archive: Archive, names: list[str], progress: Progress) -> list[Post]:
     posts: dict[str, Post] = {}
     for name in names:
-        items = _entries(fix_mojibake(archive.read_json(name)), r"\w+")
-        progress.stage("posts", total=len(items))
-        for item in items:
-            post = _post(item)
+        report = ByteProgress(progress, "posts", archive, name)
+        for item in iter_list(archive, name, report=report):
+            post = _post(fix_mojibake(item))
             if post is not None:
                 posts.setdefault(post.external_id, post)
-        progress.advance(len(items))
     return sorted(posts.values(), key=lambda p: p.created_at)
 
 
@@ -252,5 +274,5 @@ def _owner(archive: Archive, profile_file: str | None, log: ImportLog) -> Person
         external_id = stable_id("fb:", full_name)
     else:
         external_id = "fb:owner"
-    handle = username or (slugify(full_name) if full_name else "me")
+    handle = username or (no_handle(external_id) if full_name else "me")
     return Person(external_id=external_id, handle=handle, name=full_name, url=safe_url(uri))

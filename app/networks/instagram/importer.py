@@ -12,9 +12,11 @@
 * owner: ``personal_information/personal_information.json``
   (``profile_user[0].string_map_data.Username.value``).
 
-Strings carry Meta's ``\\u00XX`` mojibake and are repaired. Follower counts and links
-among other people are not in the archive. Malformed follower/following files raise
-:class:`ArchiveError`; malformed posts or profile files are reported in ``missing_parts``.
+Lists and posts are parsed as streams. An export requested in HTML format is refused with
+how to request the JSON one. Strings carry Meta's ``\\u00XX`` mojibake and are repaired.
+Follower counts and links among other people are not in the archive. Malformed
+follower/following files raise :class:`ArchiveError`; malformed posts or profile files are
+reported in ``missing_parts``.
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ from typing import Any
 from app.networks.archive import (
     Archive,
     ArchiveLimits,
+    ByteProgress,
     ImportLog,
     check_network,
     fix_mojibake,
     from_timestamp,
+    iter_json,
+    list_path,
     listed_account,
     stable_id,
 )
@@ -38,6 +43,18 @@ FOLLOWERS = ("followers_and_following/followers_*.json", "followers_and_followin
 FOLLOWING = ("followers_and_following/following.json", "followers_and_following/following_*.json")
 POSTS = ("content/posts_*.json", "media/posts_*.json")
 PROFILE = ("personal_information/personal_information.json",)
+HTML_PARTS = (
+    "followers_and_following/*.htm*",
+    "connections/followers_and_following/*.htm*",
+    "your_instagram_activity/*.htm*",
+    "personal_information/personal_information.htm*",
+)
+HTML_EXPORT = (
+    "This Instagram archive is in HTML format, which cannot be read: request it again in "
+    "JSON format. In Instagram open Settings > Accounts Center > Your information and "
+    "permissions > Download your information, choose Download to device, and under Format "
+    "pick JSON (not HTML), then upload the new zip."
+)
 
 
 def import_instagram(
@@ -61,6 +78,8 @@ def _import(archive: Archive, progress: Progress) -> AccountData:
     post_files = archive.find(*POSTS)
     profile_file = archive.first(*PROFILE)
     found = bool(follower_files or following_files or post_files or profile_file)
+    if not found and archive.find(*HTML_PARTS):
+        raise ArchiveError(HTML_EXPORT)
     check_network(archive, "instagram", found, "followers_and_following files")
 
     people: dict[str, Person] = {}
@@ -73,14 +92,16 @@ def _import(archive: Archive, progress: Progress) -> AccountData:
 
     posts: list[Post] = []
     for name in post_files:
+        read: list[Post] = []
         try:
-            items = _items(fix_mojibake(archive.read_json(name)), "posts")
+            for item in _stream(archive, name, "posts", progress):
+                post = _post(fix_mojibake(item))
+                if post is not None:
+                    read.append(post)
         except ArchiveError as exc:
             log.unreadable(name, exc)
             continue
-        progress.stage("posts", total=len(items))
-        posts.extend(p for p in map(_post, items) if p is not None)
-        progress.advance(len(items))
+        posts.extend(read)
     posts = sorted({p.external_id: p for p in posts}.values(), key=lambda p: p.created_at)
     if not post_files:
         log.missing_part("content/posts_1.json")
@@ -91,18 +112,14 @@ def _import(archive: Archive, progress: Progress) -> AccountData:
     )
 
 
-def _items(data: Any, hint: str) -> list[Any]:
-    """The list in a document: itself, or ``relationships_<hint>``, or its only list value."""
-    if isinstance(data, list):
-        return data
-    if isinstance(data, dict):
-        for key in (f"relationships_{hint}", f"ig_{hint}"):
-            if isinstance(data.get(key), list):
-                return list(data[key])
-        lists = [v for v in data.values() if isinstance(v, list)]
-        if len(lists) == 1:
-            return lists[0]
-    return []
+def _stream(archive: Archive, name: str, hint: str, progress: Progress) -> Any:
+    """The items of the list in ``name``, parsed as a stream: the document itself, or its
+    ``relationships_<hint>`` or ``ig_<hint>`` list, or else its first list."""
+    path = list_path(archive, name, f"relationships_{hint}|ig_{hint}") or list_path(archive, name)
+    if path is None:
+        return iter(())
+    report = ByteProgress(progress, hint, archive, name)
+    return iter_json(archive, name, path, report=report)
 
 
 def username_of(item: Any) -> str:
@@ -133,10 +150,8 @@ def _accounts(
         return None
     ids: dict[str, None] = {}
     for name in names:
-        items = _items(fix_mojibake(archive.read_json(name)), hint)
-        progress.stage(hint, total=len(items))
-        for item in items:
-            username = username_of(item)
+        for item in _stream(archive, name, hint, progress):
+            username = username_of(fix_mojibake(item))
             if not username:
                 continue
             ids[username] = None
@@ -148,7 +163,6 @@ def _accounts(
                     url=safe_url(f"https://www.instagram.com/{username}"),
                 ),
             )
-        progress.advance(len(items))
     return list(ids)
 
 

@@ -2,11 +2,19 @@
 
 * ``Connections.csv`` starts with a few ``Notes:`` lines; the header is the line whose first
   cell is ``First Name`` (columns First Name, Last Name, URL, Email Address, Company,
-  Position, Connected On, dates like ``12 Mar 2021``). Blank rows are skipped. A connection
-  is mutual, so every connection is both a follower and a friend.
+  Position, Connected On, dates like ``12 Mar 2021``; 2018 exports have no URL column).
+  Rows blank but for the date (members who do not let their connections export them) are
+  left out and counted in a note. A connection is mutual, so every connection is both a
+  follower and a friend.
 * ``Shares.csv``: Date (``2021-03-12 14:05:11``, UTC), ShareLink, ShareCommentary (multi-line,
-  quotes doubled), SharedUrl, MediaUrl, Visibility.
+  quotes doubled; each line of a post is also wrapped in its own quotes, which are undone),
+  SharedUrl, MediaUrl, Visibility.
 * ``Profile.csv``: First Name, Last Name, Headline, Summary, Websites... for the owner.
+
+Files are UTF-8 or UTF-16 (2018 exports), with ``\r\n`` line ends normalised to ``\n``.
+The export gives people's names and profile URLs but no handles: a connection's handle is
+the vanity name of their ``/in/`` URL when there is one, otherwise their id (which has a
+``:``, see :func:`~app.networks.text.is_handle`) and pages show their name.
 
 ``Connections.csv`` and ``Shares.csv`` can each be uploaded alone. A malformed
 ``Connections.csv`` (or a lone malformed ``Shares.csv``) raises :class:`ArchiveError`; inside
@@ -31,7 +39,7 @@ from app.networks.archive import (
 )
 from app.networks.archive import stable_id as _stable_id
 from app.networks.base import AccountData, ArchiveError, Person, Post, Progress
-from app.networks.text import safe_links, safe_url
+from app.networks.text import no_handle, normalise_newlines, safe_links, safe_url, unquote_lines
 
 NO_PROFILE = "The upload has no Profile.csv, so it does not say whose connections these are."
 
@@ -60,7 +68,13 @@ def _import(archive: Archive, progress: Progress) -> AccountData:
     people: dict[str, Person] = {}
     connections: list[str] | None = None
     if connections_file:
-        connections = _connections(archive, connections_file, people, progress)
+        connections, blank = _connections(archive, connections_file, people, progress)
+        if blank:
+            log.notes.append(
+                f"{blank} rows of Connections.csv are blank but for the date (LinkedIn leaves "
+                "out members who do not allow their connections to export their details); "
+                "they are not counted."
+            )
     else:
         log.missing_part("Connections.csv")
 
@@ -107,7 +121,7 @@ def _rows(archive: Archive, name: str, first_column: str) -> tuple[list[str], li
                     header = [c.strip() for c in row]
                 continue
             if any(cell.strip() for cell in row):
-                rows.append(row)
+                rows.append([normalise_newlines(cell) for cell in row])
     except csv.Error as exc:
         raise ArchiveError(f"{Path(name).name}: line {reader.line_num}: {exc}.") from exc
     if header is None:
@@ -127,24 +141,31 @@ def _field(header: list[str], row: list[str], column: str) -> str:
 
 def _connections(
     archive: Archive, name: str, people: dict[str, Person], progress: Progress
-) -> list[str]:
+) -> tuple[list[str], int]:
+    """The connections' ids (people added to ``people``) and the count of blank rows."""
     header, rows = _rows(archive, name, "First Name")
-    for required in ("Last Name", "URL"):
-        if required not in header:
-            raise ArchiveError(f"{Path(name).name}: the header has no '{required}' column.")
+    if "Last Name" not in header:
+        raise ArchiveError(f"{Path(name).name}: the header has no 'Last Name' column.")
     progress.stage("connections", total=len(rows))
     ids: dict[str, None] = {}
+    seen: dict[tuple[str | None, str], int] = {}
+    blank = 0
     for row in rows:
         first, last = _field(header, row, "First Name"), _field(header, row, "Last Name")
         full = " ".join(p for p in (first, last) if p) or None
         url = _field(header, row, "URL") or None
         if not full and not url:
+            blank += 1
             continue
         match = re.search(r"/in/([^/?#]+)", url or "")
-        handle = match.group(1) if match else slugify(full or "unknown", "-")
-        external_id = (
-            url.rstrip("/") if url else _stable_id("li:", full, _field(header, row, "Connected On"))
-        )
+        if url:
+            external_id = url.rstrip("/")
+        else:  # two people of one name connected the same day stay two people
+            when = _field(header, row, "Connected On")
+            nth = seen[(full, when)] = seen.get((full, when), 0) + 1
+            parts = (full, when) if nth == 1 else (full, when, nth)
+            external_id = _stable_id("li:", *parts)
+        handle = match.group(1) if match else no_handle(external_id)
         company, position = _field(header, row, "Company"), _field(header, row, "Position")
         bio = " at ".join(p for p in (position, company) if p) or None
         people.setdefault(
@@ -153,7 +174,7 @@ def _connections(
         )
         ids[external_id] = None
     progress.advance(len(rows))
-    return list(ids)
+    return list(ids), blank
 
 
 def _shares(archive: Archive, name: str, progress: Progress) -> list[Post]:
@@ -178,7 +199,7 @@ def _shares(archive: Archive, name: str, progress: Progress) -> list[Post]:
             Post(
                 external_id=external_id,
                 created_at=created,
-                text=text.strip(),
+                text=unquote_lines(text.strip()).strip(),
                 url=safe_url(link),
             ),
         )
@@ -202,10 +223,17 @@ def _owner(archive: Archive, name: str) -> Person:
     full = " ".join(p for p in (first, last) if p) or None
     websites = _field(header, row, "Websites") + " " + _field(header, row, "Twitter Handles")
     links = safe_links(re.findall(r"https?://[^\s,\]]+", websites))
-    handle = slugify(full, "-") if full else "me"
+    # The id stays what earlier imports made it; the handle is not invented from the name.
+    slug = slugify(full, "-") if full else ""
+    if not full:
+        external_id = "linkedin:owner"
+    elif slug != "unknown":
+        external_id = f"linkedin:{slug}"
+    else:  # a name in a script with no ASCII letters (Thai, Khmer, Arabic...)
+        external_id = _stable_id("linkedin:", full)
     return Person(
-        external_id=f"linkedin:{handle}" if full else "linkedin:owner",
-        handle=handle,
+        external_id=external_id,
+        handle=no_handle(external_id) if full else "me",
         name=full,
         bio=_field(header, row, "Headline") or None,
         links=links,

@@ -11,6 +11,9 @@ The archive (``.zip`` since Mastodon 4.x, ``.tar.gz`` before; see Mastodon's
   ``followers``/``following`` are URLs, not lists);
 * ``likes.json``, ``bookmarks.json``: URIs of other people's posts (not imported).
 
+``outbox.json`` is parsed as a stream (one activity at a time in memory). Text is
+normalised (``\\r\\n`` to ``\\n``).
+
 ``following_accounts.csv`` comes from Preferences > Import and export > Data export
 (columns ``Account address,Show boosts,Notify on new posts,Languages``; very old exports have
 addresses only, no header). It can be uploaded alone or placed inside the archive.
@@ -33,13 +36,15 @@ from urllib.parse import urlparse
 from app.networks.archive import (
     Archive,
     ArchiveLimits,
+    ByteProgress,
     ImportLog,
     check_network,
-    iter_chunks,
+    iter_json,
+    list_path,
     parse_iso,
 )
 from app.networks.base import AccountData, ArchiveError, PartState, Person, Post, Progress
-from app.networks.text import html_to_text, safe_links, safe_url
+from app.networks.text import html_to_text, normalise_newlines, safe_links, safe_url
 
 NO_FOLLOWERS = (
     "The Mastodon archive has no list of your followers; connect the account live to read it."
@@ -165,21 +170,19 @@ def _follows(
 
 
 def _outbox(archive: Archive, name: str, progress: Progress, log: ImportLog) -> list[Post]:
-    data = archive.read_json(name)
-    items = data.get("orderedItems") if isinstance(data, dict) else None
-    if not isinstance(items, list):
+    """The posts of ``outbox.json``, its ``orderedItems`` parsed as a stream."""
+    path = list_path(archive, name, "orderedItems")
+    if path is None:
         raise ArchiveError(f"{name}: no orderedItems list; is this a Mastodon outbox?")
-    progress.stage("posts", total=len(items))
+    report = ByteProgress(progress, "posts", archive, name)
     posts: dict[str, Post] = {}
     skipped = 0
-    for chunk in iter_chunks(items):
-        for item in chunk:
-            post = _activity_post(item)
-            if post is None:
-                skipped += 1
-            else:
-                posts.setdefault(post.external_id, post)
-        progress.advance(len(chunk))
+    for item in iter_json(archive, name, path, report=report):
+        post = _activity_post(item)
+        if post is None:
+            skipped += 1
+        else:
+            posts.setdefault(post.external_id, post)
     if skipped:
         log.notes.append(f"{skipped} outbox items were skipped: not a post or no date.")
     return sorted(posts.values(), key=lambda p: p.created_at)
@@ -208,7 +211,7 @@ def _activity_post(item: Any) -> Post | None:
     created = parse_iso(obj.get("published") or item.get("published"))
     if created is None or not obj.get("id"):
         return None
-    text = html_to_text(str(obj.get("content") or ""))
+    text = normalise_newlines(html_to_text(str(obj.get("content") or "")))
     if obj.get("summary"):
         text = f"{obj['summary']}\n\n{text}".strip()
     reply_to = obj.get("inReplyTo")

@@ -5,13 +5,21 @@ The archive's ``data/*.js`` files are JavaScript assignments,
 rest parsed as JSON. ``data/manifest.js`` (``window.__THAR_CONFIG = {...}``) names the parts
 of each data type (``dataTypes.tweets.files[].fileName``), the owner (``userInfo``) and
 when the archive was made (``archiveInfo.generationDate``); without it the parts are found by
-name (``tweets.js``, ``tweet.js``, ``tweets-part1.js``...).
+name (``tweets.js``, ``tweet.js``, ``tweets-part1.js``...). A lone ``.js`` file is
+recognised by its ``window.YTD.<type>.`` start whatever its name (a browser may have saved
+it as ``tweets (1).js``).
+
+Big parts (tweets, follower, following) are parsed as streams with
+:func:`~app.networks.archive.iter_json`: memory holds one tweet at a time, and the bytes
+read are reported as progress.
 
 All numbers in the archive are strings. ``follower.js`` and ``following.js`` hold account
 ids only (``accountId``, ``userLink``): people are listed by id until a live X connection
 resolves their handles. Posts longer than 280 characters are truncated in ``tweets.js``;
 the full text is in ``note-tweet.js``, matched back by text prefix (``noteTweetId`` is not
-the post id) or, failing that, by id.
+the post id) or, failing that, by id. Two shapes of it exist: ``noteTweet.core.text`` (with
+``core.urls[].shortUrl/expandedUrl``) and ``noteTweet.noteTweetResults.text`` (or
+``noteTweetResults.result.text``, with ``entity_set.urls[].url/expanded_url``).
 
 Malformed parts: tweets, follower and following parts raise :class:`ArchiveError` (their
 numbers would be silently wrong otherwise); the manifest, account, profile and note-tweet
@@ -29,13 +37,14 @@ from typing import Any
 from app.networks.archive import (
     Archive,
     ArchiveLimits,
+    ByteProgress,
     ImportLog,
     check_network,
-    iter_chunks,
+    iter_json,
     parse_iso,
 )
-from app.networks.base import AccountData, PartState, Person, Post, Progress
-from app.networks.text import safe_links, safe_url
+from app.networks.base import AccountData, ArchiveError, PartState, Person, Post, Progress
+from app.networks.text import normalise_newlines, safe_links, safe_url
 
 TWEET_PATTERNS = ("data/tweets.js", "data/tweet.js", "data/tweets-part*.js", "data/tweet-part*.js")
 TWEET_PATTERNS_LOOSE = ("tweets.js", "tweet.js", "tweets-part*.js", "tweet-part*.js")
@@ -44,6 +53,10 @@ NAMES_UNKNOWN = (
     "and handles are unknown until a live X connection resolves them."
 )
 _TRAILING_TCO = re.compile(r"\s*https://t\.co/\S+\s*$")
+_YTD_START = re.compile(rb"^\s*window\.YTD\.([A-Za-z_]+)\.part\d+\s*=")
+#: Data types a lone file may hold, by the type named in its ``window.YTD.<type>`` start.
+_LONE_TYPES = {"tweets": "tweets", "tweet": "tweets", "follower": "follower"}
+_LONE_TYPES |= {"following": "following", "noteTweet": "noteTweet"}
 
 
 def import_x(path: str, progress: Progress, *, limits: ArchiveLimits | None = None) -> AccountData:
@@ -69,6 +82,7 @@ class _XImport:
         self.root = ""
         self.username: str | None = None
         self._manifest_tried = False
+        self.lone_type = _lone_type(archive)
 
     def run(self) -> AccountData:
         archive = self.archive
@@ -136,6 +150,8 @@ class _XImport:
         loose: tuple[str, ...] = (),
     ) -> list[str]:
         """The files of ``data_type``: from the manifest when it lists them, else by name."""
+        if self.lone_type is not None:
+            return list(self.archive.names) if self.lone_type == data_type else []
         self.load_manifest()
         types = self.manifest.get("dataTypes")
         if isinstance(types, dict):
@@ -170,10 +186,11 @@ class _XImport:
         if isinstance(data, dict):
             self.manifest = data
 
-    def ytd(self, name: str) -> list[Any]:
-        """The list in a ``window.YTD.<type>.partN = [...]`` file (raises when malformed)."""
-        data = self.archive.read_json(name, after="=")
-        return data if isinstance(data, list) else []
+    def ytd(self, name: str, stage: str) -> Any:
+        """The items of a ``window.YTD.<type>.partN = [...]`` file, streamed; the bytes read
+        are reported as stage ``stage`` (raises when malformed)."""
+        report = ByteProgress(self.progress, stage, self.archive, name)
+        return iter_json(self.archive, name, "item", after="=", report=report)
 
     # -- owner -----------------------------------------------------------------------------
 
@@ -220,23 +237,19 @@ class _XImport:
         seen: set[str] = set()
         stage = "followers" if key == "follower" else "friends"
         for name in names:
-            items = self.ytd(name)
-            self.progress.stage(stage, total=len(items))
-            for chunk in iter_chunks(items):
-                for item in chunk:
-                    account = _unwrap(item, key)
-                    account_id = str(account.get("accountId") or "")
-                    if not account_id or account_id in seen:
-                        continue
-                    seen.add(account_id)
-                    ids.append(account_id)
-                    if account_id not in people:
-                        people[account_id] = Person(
-                            external_id=account_id,
-                            handle=account_id,
-                            url=safe_url(f"https://x.com/i/user/{account_id}"),
-                        )
-                self.progress.advance(len(chunk))
+            for item in self.ytd(name, stage):
+                account = _unwrap(item, key)
+                account_id = str(account.get("accountId") or "")
+                if not account_id or account_id in seen:
+                    continue
+                seen.add(account_id)
+                ids.append(account_id)
+                if account_id not in people:
+                    people[account_id] = Person(
+                        external_id=account_id,
+                        handle=account_id,
+                        url=safe_url(f"https://x.com/i/user/{account_id}"),
+                    )
         return ids
 
     # -- posts -----------------------------------------------------------------------------
@@ -246,35 +259,40 @@ class _XImport:
         for name in self.parts(
             "noteTweet", None, ("data/note-tweet.js", "data/note-tweet-part*.js")
         ):
-            items = self.log.optional_json(self.archive, name, after="=")
-            for item in items if isinstance(items, list) else []:
-                note = _unwrap(item, "noteTweet")
-                core = note.get("core")
-                if isinstance(core, dict) and isinstance(core.get("text"), str):
-                    notes.add(str(note.get("noteTweetId") or ""), core)
+            try:
+                for item in self.ytd(name, "long posts"):
+                    note = _unwrap(item, "noteTweet")
+                    core = _note_core(note)
+                    if core is not None:
+                        notes.add(str(note.get("noteTweetId") or ""), core)
+            except ArchiveError as exc:
+                self.log.unreadable(name, exc)
         return notes
 
     def posts(self, names: list[str], handle: str | None, notes: _Notes) -> list[Post]:
         posts: list[Post] = []
-        seen: set[str] = set()
         skipped = 0
         for name in names:
-            items = self.ytd(name)
-            self.progress.stage("posts", total=len(items))
-            for chunk in iter_chunks(items):
-                for item in chunk:
-                    post = _tweet_post(_unwrap(item, "tweet"), handle, notes)
-                    if post is None:
-                        skipped += 1
-                    elif post.external_id not in seen:
-                        seen.add(post.external_id)
-                        posts.append(post)
-                self.progress.advance(len(chunk))
-            del items
+            for item in self.ytd(name, "posts"):
+                post = _tweet_post(_unwrap(item, "tweet"), handle, notes)
+                if post is None:
+                    skipped += 1
+                else:
+                    posts.append(post)
         if skipped:
             self.log.notes.append(f"{skipped} posts were skipped: no id or no readable date.")
-        posts.sort(key=lambda p: p.created_at)
-        return posts
+        # Sorted by date, a post listed twice sits among the posts of its own second: the
+        # first is kept (no set of a million ids, no million sort keys next to the posts).
+        posts.sort(key=_created)
+        unique: list[Post] = []
+        same_time: set[str] = set()
+        for post in posts:
+            if not unique or post.created_at != unique[-1].created_at:
+                same_time.clear()
+            if post.external_id not in same_time:
+                same_time.add(post.external_id)
+                unique.append(post)
+        return unique
 
 
 class _Notes:
@@ -300,6 +318,41 @@ class _Notes:
         if len(cleaned) >= self.PREFIX and cleaned[: self.PREFIX] in self.by_prefix:
             return self.by_prefix[cleaned[: self.PREFIX]]
         return self.by_id.get(tweet_id)
+
+
+def _created(post: Post) -> datetime:
+    return post.created_at
+
+
+def _lone_type(archive: Archive) -> str | None:
+    """For a lone ``.js`` file, the data type its ``window.YTD.<type>.`` start names."""
+    if archive.kind != "file" or not archive.path.name.lower().endswith(".js"):
+        return None
+    with archive.path.open("rb") as fh:
+        head = fh.read(256).removeprefix(b"\xef\xbb\xbf")
+    match = _YTD_START.match(head)
+    return _LONE_TYPES.get(match.group(1).decode()) if match else None
+
+
+def _note_core(note: dict[str, Any]) -> dict[str, Any] | None:
+    """``{"text", "urls": [{"shortUrl", "expandedUrl"}]}`` from either note-tweet shape."""
+    core = note.get("core")
+    if isinstance(core, dict) and isinstance(core.get("text"), str):
+        return core
+    results = note.get("noteTweetResults")
+    if isinstance(results, dict) and isinstance(results.get("result"), dict):
+        results = results["result"]
+    if not isinstance(results, dict) or not isinstance(results.get("text"), str):
+        return None
+    entities = results.get("entity_set")
+    raw_urls = entities.get("urls") if isinstance(entities, dict) else results.get("urls")
+    urls = []
+    for url in raw_urls if isinstance(raw_urls, list) else []:
+        if isinstance(url, dict):
+            short = url.get("shortUrl") or url.get("url")
+            long = url.get("expandedUrl") or url.get("expanded_url")
+            urls.append({"shortUrl": short, "expandedUrl": long})
+    return {"text": results["text"], "urls": urls}
 
 
 def _unwrap(item: Any, key: str) -> dict[str, Any]:
@@ -347,7 +400,7 @@ def _tweet_post(tweet: dict[str, Any], handle: str | None, notes: _Notes) -> Pos
         entities = tweet.get("entities")
         urls = entities.get("urls") if isinstance(entities, dict) else None
         text = _expand(raw, urls, "url", "expanded_url")
-    text = html.unescape(text)
+    text = normalise_newlines(html.unescape(text))
     is_repost = raw.startswith("RT @") or "retweeted_status" in tweet
     reply_to = tweet.get("in_reply_to_status_id_str") or tweet.get("in_reply_to_status_id")
     in_reply_to = str(reply_to) if reply_to else None

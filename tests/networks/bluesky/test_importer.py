@@ -159,3 +159,20 @@ def test_helpers() -> None:
         split_cid(b"\x01\x71\x12\x20\x00")
     with pytest.raises(ValueError, match=r"bad varint"):
         split_cid(b"\x01\x71\xff")
+
+
+@pytest.mark.parametrize(
+    ("version", "commit_last"), [(3, False), (3, True), (2, False), (2, True), (1, False)]
+)
+def test_repository_versions(tmp_path: Path, version: int, commit_last: bool) -> None:
+    """v3 commits have ``rev``; v2 commits do not; v1 repositories sign a root block."""
+    path = tmp_path / "repo.car"
+    path.write_bytes(car(version=version, commit_last=commit_last))
+    data = import_bluesky(str(path), NullProgress())
+    assert data.owner.external_id == DID
+    assert data.friends == ["did:plc:bob", "did:plc:carol"]
+    assert len(data.posts) == 4
+    if version == 3:
+        assert data.archive_date == datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
+    else:
+        assert data.archive_date is None

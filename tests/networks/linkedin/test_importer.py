@@ -64,7 +64,9 @@ def test_full_export_zip(tmp_path: Path) -> None:
     jose = data.people["https://www.linkedin.com/in/jose-alvarez-123"]
     assert (jose.handle, jose.name, jose.bio) == ("jose-alvarez-123", "José Álvarez", None)
     zoe = next(p for p in data.people.values() if p.name == "Zoë")
-    assert (zoe.handle, zoe.url, zoe.bio) == ("zoe", None, "Café Zürich")
+    # No profile URL: no handle is made up from the name; the id stands in (with a ":").
+    assert (zoe.handle, zoe.url, zoe.bio) == (zoe.external_id, None, "Café Zürich")
+    assert zoe.handle.startswith("li:")
     assert [p.text for p in data.posts] == ["Old post 🎉", 'Line one\nLine "two" with café']
     assert data.posts[1].created_at == datetime(2021, 3, 12, 14, 5, 11, tzinfo=UTC)
     assert data.posts[1].url == "https://www.linkedin.com/feed/update/urn%3Ali%3Ashare%3A1"
@@ -72,7 +74,7 @@ def test_full_export_zip(tmp_path: Path) -> None:
     owner = data.owner
     assert (owner.external_id, owner.handle, owner.name) == (
         "linkedin:ana-example",
-        "ana-example",
+        "linkedin:ana-example",
         "Ana Exämple",
     )
     assert owner.bio == "Engineer at Example, Inc."
@@ -164,3 +166,68 @@ def test_export_date_invalid_and_wrong_network(tmp_path: Path) -> None:
     other.write_text("a,b\n")
     with pytest.raises(ArchiveError, match=r"does not look like a LinkedIn archive"):
         import_linkedin(str(other), NullProgress())
+
+
+def _csv(rows: list[list[str]], newline: str = "\n") -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    csv.writer(out, lineterminator=newline).writerows(rows)
+    return out.getvalue()
+
+
+def test_2018_export_utf16_no_url_column_blank_rows_crlf(tmp_path: Path) -> None:
+    """A 2018 export: Connections.csv without URL, Shares.csv in UTF-16, CRLF lines."""
+    connections = _csv(
+        [
+            ["First Name", "Last Name", "Email Address", "Company", "Position", "Connected On"],
+            ["Đinh", "Ngọc Thiện", "", "Công ty Ví dụ", "Kỹ sư", "12 Mar 2018"],
+            ["สมชาย", "ใจดี", "", "", "", "01 Jan 2018"],
+            ["Mai", "Lan", "", "", "", "02 Feb 2018"],
+            ["Mai", "Lan", "", "", "", "02 Feb 2018"],
+            ["", "", "", "", "", "03 Mar 2018"],
+            ["", "", "", "", "", "04 Mar 2018"],
+        ],
+        "\r\n",
+    )
+    shares = _csv(
+        [
+            ["Date", "ShareLink", "ShareCommentary", "SharedUrl", "MediaUrl", "Visibility"],
+            ["2018-02-01 10:00:00", "", "Dòng một\r\nDòng hai", "", "", "MEMBER_NETWORK"],
+        ],
+        "\r\n",
+    )
+    files = {
+        "Connections.csv": connections.encode("utf-8-sig"),
+        "Shares.csv": shares.encode("utf-16"),
+    }
+    path = b.write_zip(tmp_path / "LinkedInDataExport.zip", files)
+    data = import_linkedin(str(path), NullProgress())
+    assert data.friends is not None and len(data.friends) == 4  # the two Mai Lan stay two
+    names = sorted(p.name or "" for p in data.people.values())
+    assert names == ["Mai Lan", "Mai Lan", "Đinh Ngọc Thiện", "สมชาย ใจดี"]
+    for person in data.people.values():
+        assert ":" in person.handle and person.handle == person.external_id
+    assert any(n.startswith("2 rows of Connections.csv are blank") for n in data.notes)
+    assert [p.text for p in data.posts] == ["Dòng một\nDòng hai"]
+
+
+def test_shares_per_line_quotes_are_undone(tmp_path: Path) -> None:
+    text = 'We launched the program."\n""\n"Join us, it is ""free"".'
+    path = tmp_path / "Shares.csv"
+    path.write_text(
+        b.shares_csv([("2024-01-01 00:00:00", "", text), ("2024-01-02 00:00:00", "", '"a"\n"b"')])
+    )
+    data = import_linkedin(str(path), NullProgress())
+    assert [p.text for p in data.posts] == [
+        'We launched the program.\n\nJoin us, it is ""free"".',
+        "a\nb",
+    ]
+
+
+def test_utf16_without_bom(tmp_path: Path) -> None:
+    path = tmp_path / "Shares.csv"
+    path.write_bytes(b.shares_csv([("2024-01-01 00:00:00", "", "héllo")]).encode("utf-16-le"))
+    data = import_linkedin(str(path), NullProgress())
+    assert [p.text for p in data.posts] == ["héllo"]

@@ -88,9 +88,9 @@ def test_full_zip(tmp_path: Path) -> None:
     assert (p3.kind, p3.is_repost, p3.repost_count) == ("repost", True, 7)
     assert p4.text == LONG
     assert p4.like_count == 1
-    assert ("posts", 4) in progress.stages
-    assert ("followers", 3) in progress.stages
-    assert progress.done == 4 + 3 + 2
+    assert ("posts: reading tweets.js (MiB)", 1) in progress.stages
+    assert ("followers: reading follower.js (MiB)", 1) in progress.stages
+    assert progress.done == 4  # one MiB-or-less step per file read
 
 
 def test_folder_without_manifest_old_names_and_parts(tmp_path: Path) -> None:
@@ -220,3 +220,50 @@ def test_parse_x_date() -> None:
     assert parse_x_date("2018-10-10T20:19:24Z") == T1
     assert parse_x_date(None) is None
     assert parse_x_date("yesterday") is None
+
+
+def _results_note(note_id: str, text: str, *, nested: bool) -> dict[str, object]:
+    """The other ``note-tweet.js`` shape: ``noteTweetResults`` instead of ``core``."""
+    result = {
+        "text": text,
+        "entity_set": {"urls": [{"url": "https://t.co/n", "expanded_url": "https://ex.org"}]},
+    }
+    return {
+        "noteTweet": {
+            "noteTweetId": note_id,
+            "noteTweetResults": {"result": result} if nested else result,
+        }
+    }
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_note_tweet_results_shape(tmp_path: Path, nested: bool) -> None:
+    f = files(notes=[_results_note("55555", LONG + " https://t.co/n", nested=nested)])
+    data = import_x(str(b.write_zip(tmp_path / "a.zip", f)), NullProgress())
+    assert data.posts[-1].text == LONG + " https://ex.org"
+
+
+@pytest.mark.parametrize(
+    "name", ["tweet.js", "tweets.js", "tweets-part1.js", "tweets_1.js", "tweets (2).js"]
+)
+def test_lone_file_by_its_real_names(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    data_type = "tweet" if name == "tweet.js" else "tweets"
+    path.write_text("\ufeff" + b.ytd(data_type, [b.tweet("7", "hello", T1)], part=1) + ";\n")
+    data = import_x(str(path), NullProgress())
+    assert [p.text for p in data.posts] == ["hello"]
+
+
+def test_lone_follower_file(tmp_path: Path) -> None:
+    path = tmp_path / "follower_1.js"
+    full = b.x_files(tweets=[], followers=["11", "12"])
+    follower = next(v for k, v in full.items() if k.endswith("follower.js"))
+    path.write_text(follower)
+    data = import_x(str(path), NullProgress())
+    assert data.followers == ["11", "12"] and data.posts == []
+
+
+def test_crlf_text_normalised(tmp_path: Path) -> None:
+    path = tmp_path / "tweets.js"
+    path.write_text(b.ytd("tweets", [b.tweet("7", "one\r\ntwo\rthree", T1)]))
+    assert import_x(str(path), NullProgress()).posts[0].text == "one\ntwo\nthree"

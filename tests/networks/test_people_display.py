@@ -1,0 +1,53 @@
+"""People without a handle (Facebook, LinkedIn exports) are shown by name, not as ``@id``."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from flask import Flask, render_template_string
+
+from app.networks.text import is_handle, no_handle
+
+TEMPLATE = (
+    "{% from 'dashboard/_macros.html' import people_table %}"
+    "{{ people_table('followers', rows, page, 'overlap', 'desc', '', 'followers', network) }}"
+)
+
+
+def _row(handle: str, name: str | None, url: str | None) -> dict[str, object]:
+    return {
+        "handle": handle,
+        "name": name,
+        "url": url,
+        "followers_count": None,
+        "following_count": None,
+        "my_followers_they_follow": None,
+        "common_friends": None,
+        "follows_back": False,
+        "community": None,
+    }
+
+
+def test_handle_helpers() -> None:
+    assert no_handle("fb:1234abcd") == "fb:1234abcd"
+    assert no_handle("1234") == "id:1234"
+    assert not is_handle("fb:1234abcd") and not is_handle("did:plc:abc") and not is_handle("")
+    assert is_handle("ana") and is_handle("ana@social.example") and is_handle("ana.bsky.social")
+
+
+def test_people_table_shows_names_for_ids(app: Flask) -> None:
+    rows = [
+        _row("ana", "Ana", "https://x.com/ana"),
+        _row("li:0d1a767032216bcd", "Đinh Ngọc Thiện", "https://www.linkedin.com/in/dinh"),
+        _row("fb:1403b975b886ea7a", "สมชาย ใจดี", None),
+        _row("did:plc:bob", None, "https://bsky.app/profile/did:plc:bob"),
+    ]
+    page = SimpleNamespace(total=len(rows), pages=1)
+    network = SimpleNamespace(key="facebook")
+    with app.test_request_context("/dashboard/user/facebook"):
+        html = render_template_string(TEMPLATE, rows=rows, page=page, network=network)
+    assert ">@ana</a>" in html
+    assert ">Đinh Ngọc Thiện</a>" in html and "@li:" not in html
+    assert "สมชาย ใจดี" in html and "@fb:" not in html
+    assert html.count("no handle") == 2
+    assert ">@did:plc:bob</a>" in html  # an id with no name is all there is to show
