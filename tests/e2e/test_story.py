@@ -263,7 +263,8 @@ def test_07_every_export_downloads_and_parses(
 ) -> None:
     page = story.page
     open_tab(story, "export")
-    links = page.locator("#export a[download]")
+    links = page.locator("#export a[download]:not([href$='report.pdf'])")
+    assert page.locator("#export a[href$='/report.pdf']").count() == 1  # the PDF report
     expected = {
         "followers": ("csv", "json"),
         "friends": ("csv", "json"),
