@@ -112,13 +112,13 @@ def validation_rows(path: Path, header: dict[str, Any]) -> list[tuple[str, str]]
     return [(text, tag) for text, tag in cleaned if text]
 
 
-def metrics(gold: Sequence[str], pred: Sequence[str]) -> dict[str, Any]:
+def metrics(gold: Sequence[str], pred: Sequence[str | None]) -> dict[str, Any]:
     """Accuracy, macro-recall, macro-F1, per-class recall and the confusion matrix."""
     recall: dict[str, float] = {}
     f1s = []
-    matrix = {g: dict.fromkeys(LABELS, 0) for g in LABELS}
+    matrix: dict[str, dict[str | None, int]] = {g: dict.fromkeys(LABELS, 0) for g in LABELS}
     for g, p in zip(gold, pred, strict=True):
-        matrix[g][p] += 1
+        matrix[g][p] = matrix[g].get(p, 0) + 1  # a missing label (None) is simply wrong
     for tag in LABELS:
         tp = matrix[tag][tag]
         n_gold = sum(matrix[tag].values())
