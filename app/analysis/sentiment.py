@@ -473,9 +473,11 @@ class Featurizer:
         return out
 
     def transform(self, texts: Sequence[str]) -> tuple[csr_matrix, np.ndarray]:
-        """:returns: ``(hashed, lexical)``: the ``len(texts) x (n_word + n_char)`` scaled
-        hashed matrix (what the model was trained on) and the ``len(texts) x 3`` array of
-        :data:`LEXICON_FEATURES`."""
+        """The full feature matrices (what the model was trained on).
+
+        :returns: ``(hashed, lexical)``: the ``len(texts) x (n_word + n_char)`` scaled
+            hashed matrix and the ``len(texts) x 3`` array of :data:`LEXICON_FEATURES`.
+        """
         from scipy.sparse import diags, hstack
 
         batch = self.batch(texts)
