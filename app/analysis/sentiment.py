@@ -27,6 +27,7 @@ import string
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, Protocol
@@ -286,17 +287,22 @@ def _hashed_indices(features: list[str], n_features: int) -> np.ndarray:
     return np.abs(hashes) % n_features
 
 
-def _char_ngrams(low: str) -> list[str]:
-    """scikit-learn's ``char_wb`` n-grams (:data:`CHAR_NGRAMS`) of one lowercased word."""
-    padded = f" {low} "
-    size = len(padded)
+@cache
+def _gram_slices(size: int) -> tuple[slice, ...]:
+    """Where the :data:`CHAR_NGRAMS` of a padded word of ``size`` characters are."""
     out = []
     for n in range(CHAR_NGRAMS[0], CHAR_NGRAMS[1] + 1):
         if size <= n:  # a word no longer than n counts once, and longer n-grams not at all
-            out.append(padded)
+            out.append(slice(0, size))
             break
-        out.extend([padded[i : i + n] for i in range(size - n + 1)])
-    return out
+        out.extend(slice(i, i + n) for i in range(size - n + 1))
+    return tuple(out)
+
+
+def _char_ngrams(low: str) -> list[str]:
+    """scikit-learn's ``char_wb`` n-grams (:data:`CHAR_NGRAMS`) of one lowercased word."""
+    padded = f" {low} "
+    return list(map(padded.__getitem__, _gram_slices(len(padded))))
 
 
 def _ones(rows: list[int], columns: list[int] | np.ndarray, shape: tuple[int, int]) -> csr_matrix:
@@ -532,6 +538,11 @@ def load_model(
     return header, arrays
 
 
+#: Texts the trained engine scores in one batch: 99,000 tweets in chunks of 5,000 add about
+#: 80 MB to the peak memory (700 MB in one batch) and run 40% slower than in one batch.
+CHUNK = 5000
+
+
 class TrainedEngine:
     """The trained linear model (see the module docstring and ``scripts/train_sentiment.py``).
 
@@ -579,7 +590,16 @@ class TrainedEngine:
         return logits
 
     def predict(self, texts: Sequence[str]) -> list[tuple[str, float, float]]:
-        """Most probable label, ``P(positive) - P(negative)`` and the label's probability."""
+        """Most probable label, ``P(positive) - P(negative)`` and the label's probability.
+
+        Texts are scored :data:`CHUNK` at a time, which bounds the memory of a big import.
+        """
+        if len(texts) > CHUNK:
+            return [
+                found
+                for start in range(0, len(texts), CHUNK)
+                for found in self.predict(texts[start : start + CHUNK])
+            ]
         probs = self.probabilities(texts)
         best = probs.argmax(axis=1)
         scores = np.round(probs[:, 2] - probs[:, 0], 4)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from app.analysis import sentiment
 from app.analysis.sentiment import (
     CHAR_NGRAMS,
     CLASSES,
@@ -88,6 +89,14 @@ def test_pinned_sentences_one_at_a_time(engine: TrainedEngine) -> None:
     """A text scores the same alone as in a batch (per-batch caches change nothing)."""
     for text, _, score, _ in PINNED[:4]:
         assert engine.score(text) == score
+
+
+def test_chunks_give_the_same_answers(engine: TrainedEngine, monkeypatch) -> None:
+    """Big batches are scored in chunks (bounded memory); the answers do not change."""
+    texts = [text for text, *_ in PINNED]
+    whole = engine.predict(texts)
+    monkeypatch.setattr(sentiment, "CHUNK", 4)
+    assert engine.predict(texts) == whole
 
 
 def test_probabilities_are_a_distribution(engine: TrainedEngine) -> None:
