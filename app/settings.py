@@ -178,7 +178,9 @@ class Config:
     MAX_CONTENT_LENGTH = env_int("MAX_UPLOAD_MB", 512) * 1024 * 1024
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or str(INSTANCE_DIR / "uploads")
     GRAPH_MAX_PEOPLE = env_int("GRAPH_MAX_PEOPLE", 2000)
-    SENTIMENT_ENGINE = os.environ.get("SENTIMENT_ENGINE", "vader")
+    # trained (default: best on validation, app.analysis.sentiment.DEFAULT_ENGINE), vader
+    # or textblob.
+    SENTIMENT_ENGINE = os.environ.get("SENTIMENT_ENGINE", "trained")
 
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 

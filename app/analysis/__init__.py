@@ -8,8 +8,8 @@ Every result is JSON-ready (dicts, lists, str, int, float, bool, None). Unknown 
   "response_share", "first_response_known", "median_first_response_seconds", "by_month",
   "by_week", "heatmap": {"days", "hours", "counts"}, "top_posts": {"formula", "posts"},
   "first_post_at", "last_post_at"}``.
-- :func:`app.analysis.sentiment.analyse_sentiment` ``(posts, engine="vader", tz="UTC")`` ->
-  ``(per_post, summary)``.
+- :func:`app.analysis.sentiment.analyse_sentiment` ``(posts, engine="trained", tz="UTC")``
+  -> ``(per_post, summary)``.
 - :func:`app.analysis.graph.analyse_graphs` ``(data, max_people=2000)`` -> ``{"followers",
   "friends", "mutuals"}``.
 - :func:`app.analysis.growth.growth_between`.

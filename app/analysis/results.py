@@ -7,7 +7,7 @@ agree on every key; the values are plain JSON (ISO strings for dates).
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 
 class SeriesRow(TypedDict):
@@ -64,21 +64,48 @@ class SentimentMonth(TypedDict):
     neutral: int
     negative: int
     no_text: int
+    #: Posts in a language the engine does not read (absent from older snapshots).
+    not_scored: NotRequired[int]
     mean_score: float | None
+
+
+class SentimentLanguage(TypedDict):
+    """Posts of one language left out of the sentiment numbers."""
+
+    code: str  #: ISO 639-1 where one exists, ``und`` for undetermined non-Latin text
+    name: str
+    posts: int
+
+
+class SentimentLanguages(TypedDict):
+    """What the language detector found, next to the engine's own languages."""
+
+    detector: str
+    reads: list[str]  #: the languages the engine reads
+    too_short: int  #: scored posts too short for the detector to tell, read as English
+    not_scored: list[SentimentLanguage]  #: most posts first
 
 
 class SentimentResult(TypedDict):
-    """The summary of :func:`app.analysis.sentiment.analyse_sentiment`."""
+    """The summary of :func:`app.analysis.sentiment.analyse_sentiment`.
+
+    Keys marked ``NotRequired`` were added with the trained engine and language detection;
+    snapshots analysed before then lack them.
+    """
 
     engine: str
-    threshold: float
+    engine_title: NotRequired[str]
+    threshold: float | None  #: ``None`` for the trained model (its label is the likeliest)
     total: int
-    scored: int
+    scored: int  #: posts with text in a language the engine reads
     no_text: int
+    not_scored: NotRequired[int]  #: posts with text in a language the engine cannot read
+    languages: NotRequired[SentimentLanguages]
     counts: dict[str, int]
-    shares: dict[str, float | None]
+    shares: dict[str, float | None]  #: over scored posts only
     mean_score: float | None
     by_month: list[SentimentMonth]
+    confident_at: NotRequired[float]  #: confidence from which a label counts as confident
     most_positive: list[dict[str, Any]]
     most_negative: list[dict[str, Any]]
 
