@@ -14,52 +14,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import bench_connection
 
 
 def run_one(size: int, posts: int) -> dict[str, Any]:
     """Three syncs of ``size`` followers; seconds for each and the parts they record."""
-    from app.app import create_app
     from app.demo.synthetic import make_account
     from app.extensions import db
-    from app.models import Connection, SyncRun, User
+    from app.models import SyncRun
     from app.networks.base import PartState
-    from app.settings import DevConfig, database_url
     from app.sync import service
 
-    folder = tempfile.mkdtemp()
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{folder}/bench.db")
-    config = type(
-        "BenchConfig",
-        (DevConfig,),
-        {
-            "SQLALCHEMY_DATABASE_URI": database_url(os.environ["DATABASE_URL"]),
-            "SECRET_KEY": "bench",
-            "TOKEN_ENCRYPTION_KEY": "bench key",
-            "JOBS_MODE": "inline",
-        },
-    )
-    app = create_app(config)
     times: dict[str, Any] = {}
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        user = User(username="bench", email="bench@example.com", password_hash="x")
-        db.session.add(user)
-        db.session.commit()
-        connection = Connection(user_id=user.id, network="github", source="demo")
-        db.session.add(connection)
-        db.session.commit()
+    with bench_connection() as connection:
         now = datetime(2026, 1, 1, tzinfo=UTC)
         for name in ("first", "complete", "followers_cut"):
             data = make_account("github", size, posts=posts, now=now)
@@ -73,10 +46,7 @@ def run_one(size: int, posts: int) -> dict[str, Any]:
             began = time.perf_counter()
             service.store_snapshot(connection, run, data, service.RunProgress(run))
             times[name] = round(time.perf_counter() - began, 2)
-            snapshot = connection.current_snapshot
-            times[f"{name}_followers_shown"] = snapshot.followers_count
-        db.session.remove()
-        db.drop_all()
+            times[f"{name}_followers_shown"] = connection.current_snapshot.followers_count
     return times
 
 

@@ -13,52 +13,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import bench_connection
 
 
 def run_one(size: int, posts: int) -> dict[str, Any]:
     """Sync one synthetic account of ``size`` followers; return seconds per stage."""
-    from app.app import create_app
     from app.demo.synthetic import make_account
     from app.extensions import db
-    from app.models import Connection, SyncRun, User
-    from app.settings import DevConfig, database_url
+    from app.models import SyncRun
     from app.sync import service as sync_module
 
-    folder = tempfile.mkdtemp()
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{folder}/bench.db")
-    config = type(
-        "BenchConfig",
-        (DevConfig,),
-        {
-            "SQLALCHEMY_DATABASE_URI": database_url(os.environ["DATABASE_URL"]),
-            "SECRET_KEY": "bench",
-            "TOKEN_ENCRYPTION_KEY": "bench key",
-            "JOBS_MODE": "inline",
-        },
-    )
-    app = create_app(config)
     times: dict[str, float] = {}
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        user = User(username="bench", email="bench@example.com", password_hash="x")
-        db.session.add(user)
-        db.session.commit()
-        connection = Connection(user_id=user.id, network="github", source="demo")
-        db.session.add(connection)
-        db.session.commit()
+    with bench_connection() as connection:
         run = SyncRun(connection=connection, kind="demo", params={})
         db.session.add(run)
         db.session.commit()
@@ -89,8 +62,6 @@ def run_one(size: int, posts: int) -> dict[str, Any]:
         page = service.people_page(snapshot, "followers", sort="overlap", page=3)
         assert page.items
         times["followers_page_query"] = round(time.perf_counter() - began, 3)
-        db.session.remove()  # end the read transaction, or PostgreSQL's DROP waits for it
-        db.drop_all()
     times["total"] = round(times["analysis"] + times["saving_and_switch"], 2)
     times["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return times

@@ -136,9 +136,11 @@ class ResetRequestForm(FlaskForm):
     submit = SubmitField("Send me a link")
 
 
-class ResetForm(FlaskForm):
-    """A new password, typed twice, for the account a reset link was for."""
+class NewPasswordFields:
+    """A new password typed twice, checked against the rules for ``self.user``; shared by
+    the reset form and the settings page's password form."""
 
+    user: User
     new = PasswordField(
         "New password",
         validators=[
@@ -157,11 +159,6 @@ class ResetForm(FlaskForm):
             EqualTo("new", "The two passwords do not match."),
         ],
     )
-    submit = SubmitField("Set the new password")
-
-    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.user = user
 
     def validate_new(self, field: PasswordField) -> None:
         problem = rules.password_problem(
@@ -169,3 +166,13 @@ class ResetForm(FlaskForm):
         )
         if problem:
             raise ValidationError(problem)
+
+
+class ResetForm(NewPasswordFields, FlaskForm):
+    """A new password, typed twice, for the account a reset link was for."""
+
+    submit = SubmitField("Set the new password")
+
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user

@@ -11,10 +11,10 @@ from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, ValidationError
+from wtforms.validators import DataRequired, ValidationError
 
 from app.auth import rules, throttle
-from app.auth.forms import MaxLength
+from app.auth.forms import MaxLength, NewPasswordFields
 from app.models import User
 
 TIMEZONES = sorted(available_timezones() - {"localtime", "Factory"})
@@ -83,7 +83,7 @@ class ProfileForm(ReauthForm):
         self.check_current_password(field.data, "That is not your current password.")
 
 
-class PasswordForm(ReauthForm):
+class PasswordForm(NewPasswordFields, ReauthForm):
     """Change the password; the current one is asked for first."""
 
     current = PasswordField(
@@ -93,35 +93,10 @@ class PasswordForm(ReauthForm):
             DataRequired("Enter your password."),
         ],
     )
-    new = PasswordField(
-        "New password",
-        validators=[
-            MaxLength(
-                rules.PASSWORD_MAX, f"Passwords can have at most {rules.PASSWORD_MAX} characters."
-            ),
-            DataRequired("Choose a new password."),
-        ],
-        description=f"At least {rules.PASSWORD_MIN} characters, and not a common password.",
-    )
-    confirm = PasswordField(
-        "Repeat new password",
-        validators=[
-            MaxLength(rules.PASSWORD_INPUT_MAX),
-            DataRequired("Type the new password again."),
-            EqualTo("new", "The two passwords do not match."),
-        ],
-    )
     submit = SubmitField("Change password")
 
     def validate_current(self, field: PasswordField) -> None:
         self.check_current_password(field.data, "That is not your current password.")
-
-    def validate_new(self, field: PasswordField) -> None:
-        problem = rules.password_problem(
-            field.data, username=self.user.username, email=self.user.email
-        )
-        if problem:
-            raise ValidationError(problem)
 
 
 class DeleteForm(ReauthForm):
