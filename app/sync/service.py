@@ -58,6 +58,8 @@ log = logging.getLogger(__name__)
 BATCH = 2000
 #: A run that has not reported progress for this long is taken as dead (server restarted).
 STALE_AFTER = timedelta(minutes=15)
+#: The longest stage name a run row holds (``SyncRun.stage``).
+STAGE_MAX = 40
 #: How many gained / lost people a snapshot lists by name.
 GROWTH_LIST_MAX = 500
 
@@ -94,7 +96,8 @@ class RunProgress:
 
     def stage(self, name: str, total: int | None = None) -> None:
         self._resume()
-        self.run.stage = name
+        # The column holds 40 characters; a stage naming a long archive member is cut.
+        self.run.stage = name if len(name) <= STAGE_MAX else name[: STAGE_MAX - 1] + "…"
         self.run.total = total
         self.run.done = 0
         self._flush(force=True)

@@ -103,3 +103,18 @@ def test_next_with_control_characters_is_not_followed(app, client, user):
     )
     assert response.status_code == 302
     assert response.headers["Location"] == "/dashboard/user"
+
+
+def test_a_long_stage_name_fits_its_column(app, user, monkeypatch):
+    connection = Connection(user_id=user.id, network="x", source="demo")
+    db.session.add(connection)
+    db.session.commit()
+
+    def long_stage(c, r, progress):
+        progress.stage("posts: reading data/your_posts_1_of_a_very_long_name.json (MiB)", 10)
+        return hostile()
+
+    monkeypatch.setitem(producers.PRODUCERS, "demo", long_stage)
+    run = start_sync(connection, "demo")
+    db.session.refresh(run)
+    assert (run.status, run.error) == ("done", None)
