@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import Flask
 from flask_login import current_user
 
-from app.networks.text import safe_url
+from app.networks.text import is_handle, safe_url
 
 #: What the pages show for a number that a network does not publish.
 UNKNOWN = "n/a"
@@ -92,7 +92,11 @@ FILTERS = {
     "safe_href": safe_href,
 }
 
+#: Jinja tests: ``{% if row.handle is real_handle %}``.
+TESTS = {"real_handle": is_handle}
+
 
 def register_filters(app: Flask) -> None:
     """Add the filters to the app's Jinja environment."""
     app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.tests.update(TESTS)

@@ -426,7 +426,7 @@ def store_snapshot(
         )
     )
     notes = list(dict.fromkeys([*CONNECTORS[connection.network].notes, *data.notes]))
-    growth = growth_result(combined, previous.created_at if previous else None)
+    growth = growth_result(combined, compared_since(combined, previous))
     snapshot = Snapshot(
         connection_id=connection.id,
         sync_run_id=run.id,
@@ -435,7 +435,7 @@ def store_snapshot(
         archive_date=data.archive_date,
         followers_count=None if data.followers is None else graphs["followers"]["total"],
         friends_count=None if data.friends is None else graphs["friends"]["total"],
-        posts_count=_shown_count(combined, "posts"),
+        posts_count=_posts_count(combined),
         mutuals_count=graphs["mutuals"],
         results=dict(snapshot_results(run, data, analysed, growth, notes, seconds)),
         parts=combined.parts,
@@ -451,12 +451,23 @@ def store_snapshot(
     return snapshot
 
 
-def _shown_count(combined: Combined, part: str) -> int | None:
-    """The count the page shows for ``part``: ``None`` where nothing of it is known."""
-    shown = combined.parts[part]["shown"]
-    if shown["state"] not in KEEPABLE:
+def _posts_count(combined: Combined) -> int | None:
+    """The posts the page shows: ``None`` where nothing of them is known (absent, refused)."""
+    if combined.parts["posts"]["shown"]["state"] not in KEEPABLE:
         return None
     return len({post.external_id for post in combined.data.posts})
+
+
+def compared_since(combined: Combined, previous: Snapshot | None) -> datetime | None:
+    """The date growth is counted from: the kept followers list's own date (the last
+    complete read), not the previous sync's, which may have been a cut one."""
+    if combined.kept is None or previous is None:
+        return None
+    if "followers" in combined.comparable:
+        sources = combined.kept.parts["followers"].get("sources") or []
+        if sources:
+            return datetime.fromisoformat(sources[-1]["as_of"])
+    return previous.created_at
 
 
 def write_rows(
