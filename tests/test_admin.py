@@ -95,6 +95,12 @@ class TestClosed:
         assert "Registration is closed" in text
         assert 'name="username"' not in text
 
+    def test_no_register_links(self, client):
+        for path in ("/", "/signin"):
+            text = client.get(path).get_data(as_text=True)
+            assert 'href="/register"' not in text, path
+            assert 'href="/signin"' in text
+
     def test_post_is_refused(self, client):
         token = csrf_token(client, "/signin")
         response = client.post(
@@ -296,3 +302,8 @@ class TestAdminInvites:
         invite = db.session.scalar(select(Invite))
         assert admin_client.post(f"/admin/invites/{invite.id}/revoke").status_code == 400
         assert db.session.scalar(select(func.count(Invite.id))) == 1
+
+
+def test_register_links_shown_while_open(client):
+    for path in ("/", "/signin"):
+        assert 'href="/register"' in client.get(path).get_data(as_text=True), path
