@@ -159,9 +159,12 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
         return db.session.scalar(query) is not None
 
     @classmethod
-    def any_exists(cls) -> bool:
-        """Whether the server has any account yet."""
-        return db.session.scalar(select(cls.id).limit(1)) is not None
+    def any_exists(cls, besides: int | None = None) -> bool:
+        """Whether the server has any account yet (other than the one with id ``besides``)."""
+        query = select(cls.id).limit(1)
+        if besides is not None:
+            query = query.where(cls.id != besides)
+        return db.session.scalar(query) is not None
 
     @classmethod
     def admin_exists(cls) -> bool:

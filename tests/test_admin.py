@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -307,3 +308,54 @@ class TestAdminInvites:
 def test_register_links_shown_while_open(client):
     for path in ("/", "/signin"):
         assert 'href="/register"' in client.get(path).get_data(as_text=True), path
+
+
+def _register_while_another_commits(app, client, username):
+    """Post a registration while another session has created an admin and not yet
+    committed (as a second registration at the same moment would); commit it meanwhile."""
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from app.auth.views import REGISTRATION_LOCK
+
+    token = csrf_token(client, "/signin")
+    result = {}
+    with Session(db.engine) as other:
+        if db.engine.dialect.name == "postgresql":
+            other.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REGISTRATION_LOCK})
+        rival = User(username="rival", email="rival@example.com", is_admin=True)
+        rival.set_password(PASSWORD)
+        other.add(rival)
+        other.flush()
+
+        def post():
+            data = {
+                "username": username,
+                "email": f"{username}@example.com",
+                "password": PASSWORD,
+                "confirm": PASSWORD,
+                "csrf_token": token,
+            }
+            result["status"] = client.post("/register", data=data).status_code
+
+        thread = threading.Thread(target=post)
+        thread.start()
+        thread.join(1.5)  # the registration waits for the lock the rival holds
+        assert thread.is_alive()
+        other.commit()
+    thread.join(10)
+    db.session.rollback()
+    return result["status"]
+
+
+def test_two_first_registrations_at_once_make_one_admin(app, client):
+    assert _register_while_another_commits(app, client, "second") == 302
+    admins = db.session.scalars(select(User.username).where(User.is_admin)).all()
+    assert admins == ["rival"]
+    assert user_count() == 2
+
+
+@pytest.mark.parametrize("config_overrides", [{"REGISTRATION": "invite"}])
+def test_invite_only_first_place_is_taken_once(app, client, config_overrides):
+    assert _register_while_another_commits(app, client, "second") == 403
+    assert db.session.scalars(select(User.username)).all() == ["rival"]

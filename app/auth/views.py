@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import text
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
@@ -70,6 +71,21 @@ def registration_gate(token: str | None) -> tuple[str, Invite | None]:
     return ("invited", invite) if invite is not None else ("bad-invite", None)
 
 
+#: The PostgreSQL advisory lock registrations take (an arbitrary constant of this app).
+REGISTRATION_LOCK = 0x4D4452
+
+
+def hold_registrations() -> None:
+    """Serialise account creation until the transaction ends, so whether the new account is
+    the first (and the admin) is decided on what the others committed.
+
+    PostgreSQL takes a transaction-level advisory lock. SQLite needs none: the insert takes
+    the database's write lock, which a second registration waits for before it can insert.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REGISTRATION_LOCK})
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["REGISTER_LIMIT_PER_IP"], methods=["POST"])
 def register() -> str | Response | tuple[str, int]:
@@ -89,10 +105,16 @@ def register() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         user = User(username=form.username.data.strip(), email=form.email.data.strip().lower())
         user.set_password(form.password.data)
-        user.is_admin = not User.admin_exists()
         user.digest = bool(form.digest.data)
+        hold_registrations()
         db.session.add(user)
         db.session.flush()
+        # Decided after the insert, under the lock: two first registrations at once make
+        # one admin, and an invite-only server's free first place is taken once.
+        user.is_admin = not User.admin_exists()
+        if gate == "first" and User.any_exists(besides=user.id):
+            db.session.rollback()
+            return render_template("auth/register_refused.html", gate="invite-only"), 403
         plan_digest(user)  # the weekly slot comes from the new id
         if invite is not None and not invite.redeem(user):
             db.session.rollback()
