@@ -337,18 +337,17 @@ def _its_turn(run: SyncRun) -> bool:
     return False
 
 
-def _hand_over(run: SyncRun) -> bool:
-    """Take ``run`` out of waiting, once: ``False`` when another process did it first."""
-    seen = run.updated_at
-    params = {key: value for key, value in run.params.items() if key != "waiting"}
+def _hand_over(run_id: int, seen: datetime | None, params: dict[str, Any]) -> bool:
+    """Take run ``run_id`` out of waiting, once: ``False`` when another process did it first
+    (its ``updated_at`` is no longer the ``seen`` one)."""
+    kept = {key: value for key, value in params.items() if key != "waiting"}
     result = db.session.execute(
         update(SyncRun)
-        .where(SyncRun.id == run.id, SyncRun.updated_at == seen)
-        .values(params=params, stage=None, updated_at=utcnow())
+        .where(SyncRun.id == run_id, SyncRun.updated_at == seen)
+        .values(params=kept, stage=None, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    db.session.expire(run)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -364,8 +363,9 @@ def advance_queue(user_id: int | None = None) -> list[int]:
     handed = []
     for line in lines.values():
         first = line[0]
-        if first.params.get("waiting") and _hand_over(first):
+        if first.params.get("waiting") and _hand_over(first.id, first.updated_at, first.params):
             handed.append(first.id)
+            db.session.expire(first)
         for place, run in enumerate(line[1:], start=2):
             if run.params.get("waiting") and run.stage != place_text(place):
                 run.stage = place_text(place)
