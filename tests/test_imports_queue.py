@@ -391,3 +391,18 @@ def test_worker_process_with_a_disk_of_its_own(app, auth, client, user, tmp_path
     assert run.params["path"].startswith(str(worker_disk))  # read back on the worker's disk
     assert count(Upload) == 0 and uploads.count_chunks() == 0
     assert leftovers(tmp_path) == [] and os.listdir(worker_disk) == []
+
+
+def test_an_upload_that_cannot_be_read_back_fails_its_run(app, user, tmp_path):
+    stored = uploads.put(io.BytesIO(b"abc"), "a.zip", owner_id=user.id, store="database")
+    connection = Connection(user_id=user.id, network="x", source="import")
+    run = SyncRun(connection=connection, kind="import", params={"upload": stored.id})
+    db.session.add_all([connection, run])
+    db.session.commit()
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the worker's upload folder should be")
+    app.config["UPLOAD_FOLDER"] = str(blocked)
+    run_job(run.id)
+    (run,) = runs()
+    assert run.status == "failed" and "could not be read on the server" in run.error
+    assert count(Upload) == 0 and count(UploadChunk) == 0

@@ -59,6 +59,8 @@ def test_database_store_streams_in_chunks_and_reads_back_whole(app, user, tmp_pa
     path = uploads.fetch(upload.id, seen.append)
     assert Path(path).read_bytes() == data and Path(path).name == "tweets.js"
     assert seen[0] == 4096 and seen[-1] == len(data) and len(seen) == 11
+    Path(path).write_bytes(b"half a copy")  # left by an attempt that died part-way
+    assert uploads.fetch(upload.id) == path and Path(path).read_bytes() == data
     uploads.delete(upload.id)
     assert count(UploadChunk) == 0 and count(Upload) == 0
     assert not os.path.exists(path) and not (tmp_path / "uploads" / upload.id).exists()
@@ -150,3 +152,11 @@ def test_sweep_deletes_orphans_and_keeps_what_an_import_waits_for(app, user, tmp
     assert not (root / old_unclaimed).exists() and of_ended_run not in left
     assert not stray_old.exists() and stray_young.exists() and other.exists()
     assert uploads.count_chunks() == 2
+
+
+def test_progress_in_whole_mib():
+    told: list[int] = []
+    progress = uploads.mib_progress(told.append)
+    for size in (512 * 1024, 1024 * 1024, 1536 * 1024, 3 * 1024 * 1024, 3 * 1024 * 1024 + 1):
+        progress(size)
+    assert told == [1, 2]
