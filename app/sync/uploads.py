@@ -50,6 +50,10 @@ STORES = (LOCAL, DATABASE)
 #: What an upload id looks like (a folder name this module made).
 UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 
+#: Chunks written or read per transaction: short ones, so that on SQLite (one writer at a
+#: time) a long upload does not hold up the progress of an import going on.
+COMMIT_EVERY = 8
+
 #: Told the bytes read back so far (for a progress bar).
 Progress = Callable[[int], None]
 
@@ -111,32 +115,33 @@ def put(stream: IO[bytes], filename: str, *, owner_id: int, store: str) -> Uploa
         sha256="",
         chunks=0,
     )
-    digest = hashlib.sha256()
+    upload_id, digest, size, chunks = upload.id, hashlib.sha256(), 0, 0
     try:
         if store == LOCAL:
-            _make_folder(upload.id)
+            _make_folder(upload_id)
             with os.fdopen(create_private_file(path_of(upload)), "wb") as file:
                 for piece in _pieces(stream, chunk_size()):
                     file.write(piece)
                     digest.update(piece)
-                    upload.size += len(piece)
+                    size += len(piece)
             db.session.add(upload)
         else:
-            # One transaction: a failure part-way leaves no chunk behind.
             db.session.add(upload)
-            db.session.flush()
+            db.session.commit()
             for seq, piece in enumerate(_pieces(stream, chunk_size())):
                 db.session.execute(
-                    insert(UploadChunk), {"upload_id": upload.id, "seq": seq, "data": piece}
+                    insert(UploadChunk), {"upload_id": upload_id, "seq": seq, "data": piece}
                 )
                 digest.update(piece)
-                upload.size += len(piece)
-                upload.chunks = seq + 1
-        upload.sha256 = digest.hexdigest()
+                size += len(piece)
+                chunks = seq + 1
+                if chunks % COMMIT_EVERY == 0:
+                    db.session.commit()  # short transactions: SQLite's other writers go on
+        upload.size, upload.chunks, upload.sha256 = size, chunks, digest.hexdigest()
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        shutil.rmtree(folder_of(upload.id), ignore_errors=True)
+        delete(upload_id)  # the chunks committed so far, the row, the folder
         raise
     log.info(
         "upload %s stored (%s, %s bytes, %s chunks)", upload.id, store, upload.size, upload.chunks
@@ -163,16 +168,17 @@ def fetch(upload_id: str, progress: Progress | None = None) -> str:
                 "machine?). Upload it again."
             )
         return path
-    _make_folder(upload.id)
+    stored_size, stored_sha256, chunks = upload.size, upload.sha256, upload.chunks
+    _make_folder(upload_id)
     if os.path.exists(path):
         os.remove(path)  # a copy left by an earlier attempt
     digest = hashlib.sha256()
     size = 0
     with os.fdopen(create_private_file(path), "wb") as file:
-        for seq in range(upload.chunks):
+        for seq in range(chunks):
             piece = db.session.scalar(
                 select(UploadChunk.data).where(
-                    UploadChunk.upload_id == upload.id, UploadChunk.seq == seq
+                    UploadChunk.upload_id == upload_id, UploadChunk.seq == seq
                 )
             )
             if piece is None:
@@ -180,11 +186,13 @@ def fetch(upload_id: str, progress: Progress | None = None) -> str:
             file.write(piece)
             digest.update(piece)
             size += len(piece)
+            if (seq + 1) % COMMIT_EVERY == 0:
+                db.session.commit()  # end the read: SQLite's writers are not held up
             if progress is not None:
                 progress(size)
-    if size != upload.size or digest.hexdigest() != upload.sha256:
+    if size != stored_size or digest.hexdigest() != stored_sha256:
         os.remove(path)
-        log.error("upload %s read back damaged: %s of %s bytes", upload.id, size, upload.size)
+        log.error("upload %s read back damaged: %s of %s bytes", upload_id, size, stored_size)
         raise UploadLost(
             "The uploaded file did not arrive whole on the server that imports it. Upload it again."
         )

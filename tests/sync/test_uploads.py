@@ -106,8 +106,9 @@ def test_gone_upload_is_refused(app):
 
 @pytest.mark.parametrize("store", ["database", "local"])
 def test_an_upload_broken_midway_leaves_nothing(app, user, tmp_path, store):
+    """Broken after 24 chunks: some were committed already (every 8), and are deleted."""
     with pytest.raises(OSError, match="connection reset"):
-        uploads.put(io.BufferedReader(Broken(10_000)), "a.zip", owner_id=user.id, store=store)
+        uploads.put(io.BufferedReader(Broken(100_000)), "a.zip", owner_id=user.id, store=store)
     assert count(Upload) == 0 and count(UploadChunk) == 0
     root = tmp_path / "uploads"
     assert not root.exists() or list(root.iterdir()) == []
