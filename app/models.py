@@ -526,3 +526,40 @@ class ApiToken(db.Model):  # type: ignore[name-defined,misc]
     def active(self) -> bool:
         """Whether the token still opens the API."""
         return self.revoked_at is None
+
+
+class Upload(db.Model):  # type: ignore[name-defined,misc]
+    """An uploaded archive waiting for, or going through, its import (:mod:`app.sync.uploads`).
+
+    ``store`` says where its bytes are: ``local``, one file in ``UPLOAD_FOLDER`` on the machine
+    that received it (the embedded default, imports in the web process), or ``database``,
+    :class:`UploadChunk` rows that every process of the deployment reads (RQ workers on other
+    machines). ``size`` and ``sha256`` are measured while the upload is stored and checked when
+    a worker reads it back. The row and its chunks go when the import ends, whatever its outcome.
+    """
+
+    __tablename__ = "uploads"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sync_runs.id", ondelete="CASCADE"), index=True
+    )
+    store: Mapped[str] = mapped_column(String(10))
+    filename: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(db.BigInteger, default=0)
+    sha256: Mapped[str] = mapped_column(String(64))
+    chunks: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class UploadChunk(db.Model):  # type: ignore[name-defined,misc]
+    """One piece (``UPLOAD_CHUNK_KB``) of an upload kept in the database, in order by ``seq``."""
+
+    __tablename__ = "upload_chunks"
+
+    upload_id: Mapped[str] = mapped_column(
+        ForeignKey("uploads.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(primary_key=True)
+    data: Mapped[bytes] = mapped_column(db.LargeBinary)

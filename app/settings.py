@@ -22,6 +22,8 @@ INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
 
 #: The values of ``REGISTRATION``.
 REGISTRATION_MODES = ("open", "invite", "closed")
+#: The values of ``UPLOAD_STORE`` (``None``: chosen by the job runner).
+UPLOAD_STORES = (None, "local", "database")
 
 
 class ConfigError(RuntimeError):
@@ -177,6 +179,21 @@ class Config:
     # Uploads and analysis.
     MAX_CONTENT_LENGTH = env_int("MAX_UPLOAD_MB", 512) * 1024 * 1024
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or str(INSTANCE_DIR / "uploads")
+    #: Where an upload waits for its import (:mod:`app.sync.uploads`): ``local`` (a file in
+    #: UPLOAD_FOLDER, imported by the web process's own runner), ``database`` (chunks in the
+    #: database, which RQ workers on any machine read), or unset: ``database`` when jobs go
+    #: to RQ workers, ``local`` otherwise.
+    UPLOAD_STORE: str | None = os.environ.get("UPLOAD_STORE") or None
+    #: Size of one stored piece of an upload in the database (KiB); memory holds about one.
+    UPLOAD_CHUNK_KB = env_int("UPLOAD_CHUNK_KB", 1024)
+    #: An upload no import is waiting for is deleted by the scheduler this many hours old.
+    UPLOAD_MAX_AGE_HOURS = float(os.environ.get("UPLOAD_MAX_AGE_HOURS") or 24)
+    # What an archive may expand to (app.networks.archive.ArchiveLimits): the sum of every
+    # member, one member, the compression ratio of big members and of the sum, members.
+    ARCHIVE_MAX_TOTAL_MB = float(os.environ.get("ARCHIVE_MAX_TOTAL_MB") or 2048)
+    ARCHIVE_MAX_MEMBER_MB = float(os.environ.get("ARCHIVE_MAX_MEMBER_MB") or 1024)
+    ARCHIVE_MAX_RATIO = float(os.environ.get("ARCHIVE_MAX_RATIO") or 100)
+    ARCHIVE_MAX_MEMBERS = env_int("ARCHIVE_MAX_MEMBERS", 100_000)
     GRAPH_MAX_PEOPLE = env_int("GRAPH_MAX_PEOPLE", 2000)
     # trained (default: best on validation, app.analysis.sentiment.DEFAULT_ENGINE), vader
     # or textblob.
@@ -278,7 +295,8 @@ class Config:
     def finalize(cls, config: dict) -> None:
         """Complete ``config`` at app creation (not at import): check the shared settings.
 
-        :raises ConfigError: for a ``REGISTRATION`` or ``TRUSTED_PROXIES`` it cannot use.
+        :raises ConfigError: for a ``REGISTRATION``, ``TRUSTED_PROXIES`` or ``UPLOAD_STORE`` it
+            cannot use.
         """
         registration = config.get("REGISTRATION", cls.REGISTRATION)
         if registration not in REGISTRATION_MODES:
@@ -290,6 +308,11 @@ class Config:
         proxies = config.get("TRUSTED_PROXIES", cls.TRUSTED_PROXIES)
         if not isinstance(proxies, int) or proxies < 0:
             raise ConfigError("TRUSTED_PROXIES must be a whole number of proxies, 0 or more.")
+        store = config.get("UPLOAD_STORE", cls.UPLOAD_STORE)
+        if store not in UPLOAD_STORES:
+            raise ConfigError(
+                f"UPLOAD_STORE={store!r} is not one of local, database (or unset: automatic)."
+            )
 
 
 class DevConfig(Config):

@@ -11,13 +11,12 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from werkzeug.datastructures import FileStorage
 
 from app import settings
 from app.app import create_app
-from app.dashboard.views import save_upload
 from app.extensions import db
 from app.settings import DevConfig, ProdConfig, create_sqlite_file
+from app.sync import uploads
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,16 +101,25 @@ def test_a_secret_readable_by_others_is_tightened_and_kept(tmp_path, monkeypatch
     assert mode(tmp_path / "secret_key") == 0o600
 
 
-def test_uploads_are_owner_only(app, tmp_path, loose_umask):
+def test_uploads_are_owner_only(app, user, tmp_path, loose_umask):
     root = tmp_path / "uploads"
     app.config["UPLOAD_FOLDER"] = str(root)
-    with app.test_request_context():
-        first = save_upload(FileStorage(io.BytesIO(b"First Name,Last Name\n"), "Connections.csv"))
-        second = save_upload(FileStorage(io.BytesIO(b"x"), "../../etc/passwd"))
+    stored = [
+        uploads.put(
+            io.BytesIO(b"First Name,Last Name\n"),
+            "Connections.csv",
+            owner_id=user.id,
+            store="local",
+        ),
+        uploads.put(io.BytesIO(b"x"), "../../etc/passwd", owner_id=user.id, store="local"),
+        uploads.put(io.BytesIO(b"y"), "tweets.js", owner_id=user.id, store="database"),
+    ]
+    first, second, fetched = (uploads.fetch(upload.id) for upload in stored)
     assert mode(root) == 0o700
-    for path in (first, second):
+    for path in (first, second, fetched):
         assert Path(path).parent.parent == root
         assert mode(Path(path).parent) == 0o700
         assert mode(path) == 0o600
     assert Path(first).read_bytes() == b"First Name,Last Name\n"
     assert Path(second).name == "etc_passwd"
+    assert Path(fetched).read_bytes() == b"y"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -23,7 +21,6 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
-from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.dashboard import service
@@ -34,9 +31,8 @@ from app.mail.notices import digest_for
 from app.models import Connection, User
 from app.networks import CONNECTORS
 from app.networks.base import Origin
-from app.settings import PRIVATE_DIR_MODE, create_private_file, make_private_dir
-from app.sync import schedule
-from app.sync.runner import SyncRefused, can_sync, start_sync
+from app.sync import schedule, uploads
+from app.sync.runner import SyncRefused, can_sync, start_sync, upload_store, user_imports
 from app.sync.service import disconnect
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -236,27 +232,26 @@ def _schedule_form(fresh: dict[str, Any]) -> ScheduleForm:
 
 
 def save_upload(storage: FileStorage) -> str:
-    """Stream an uploaded file to a fresh folder of its own; return its path.
+    """Store an uploaded file until its import (:func:`app.sync.uploads.put`, streamed a
+    chunk at a time); return the upload's id.
 
-    The file keeps its (sanitised) name, which importers use to recognise a lone
-    ``Connections.csv`` or ``following_accounts.csv``. Folders are made ``0700`` and the file
-    ``0600``: uploads are people's private archives.
+    Where it is kept follows the job runner (:func:`app.sync.runner.upload_store`): a file of
+    this machine for the in-process runner, the database for RQ workers elsewhere.
     """
-    root = current_app.config["UPLOAD_FOLDER"]
-    make_private_dir(root)
-    folder = os.path.join(root, secrets.token_hex(16))
-    os.mkdir(folder, PRIVATE_DIR_MODE)
-    name = secure_filename(storage.filename or "") or "upload"
-    path = os.path.join(folder, name)
-    with os.fdopen(create_private_file(path), "wb") as file:
-        storage.save(file)
-    return path
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    upload = uploads.put(
+        storage.stream, storage.filename or "", owner_id=me().id, store=upload_store(app)
+    )
+    return upload.id
 
 
 @bp.route("/user/<network>/import", methods=["GET", "POST"])
 @login_required
 def import_archive(network: str) -> str | BaseResponse:
-    """Upload the archive a network lets you download, and import it in the background."""
+    """Upload the archive a network lets you download, and import it in the background.
+
+    A user's imports run one at a time; a second waits its turn, its place shown.
+    """
     info = service.network_or_404(network)
     if not info.can_import:
         abort(404)
@@ -267,18 +262,26 @@ def import_archive(network: str) -> str | BaseResponse:
             connection = Connection(user_id=me().id, network=network, source=Origin.IMPORT)
             db.session.add(connection)
             db.session.commit()
-        path = save_upload(form.archive.data)
+        upload_id = save_upload(form.archive.data)
         try:
-            start_sync(connection, "import", path=path, local=True)
+            run = start_sync(connection, "import", upload=upload_id)
         except SyncRefused as refused:
             flash(str(refused), "warning")
         else:
-            flash("Archive received. The import runs in the background.", "info")
+            if run.params.get("waiting"):
+                flash(f"Archive received. It waits for your other import: {run.stage}.", "info")
+            else:
+                flash("Archive received. The import runs in the background.", "info")
         return redirect(url_for("dashboard.network", network=network))
+    going = [
+        {"label": CONNECTORS[run.connection.network].label, "stage": run.stage or run.status}
+        for run in user_imports(me().id)
+    ]
     return render_template(
         "dashboard/import.html",
         network=info,
         form=form,
         help_text=info.archive_help,
         max_mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
+        imports=going,
     )

@@ -37,7 +37,7 @@ import tarfile
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +45,7 @@ from types import TracebackType
 from typing import IO, Any
 
 import ijson
+from flask import current_app, has_app_context
 
 from app.networks.base import AccountData, ArchiveError, PartState, Person, Post, Progress
 from app.networks.registry import CONNECTORS
@@ -75,14 +76,14 @@ class ArchiveLimits:
     max_members: int = 100_000
 
     @classmethod
-    def from_env(cls, environ: Any = None) -> ArchiveLimits:
-        """Limits from ``ARCHIVE_MAX_TOTAL_MB``, ``ARCHIVE_MAX_RATIO``,
-        ``ARCHIVE_MAX_MEMBER_MB`` and ``ARCHIVE_MAX_MEMBERS`` (defaults where unset)."""
-        env = os.environ if environ is None else environ
+    def from_config(cls, config: Mapping[str, Any]) -> ArchiveLimits:
+        """Limits from the settings ``ARCHIVE_MAX_TOTAL_MB``, ``ARCHIVE_MAX_RATIO``,
+        ``ARCHIVE_MAX_MEMBER_MB`` and ``ARCHIVE_MAX_MEMBERS`` of ``config`` (an app's config
+        or the environment; defaults where unset, empty or not a number)."""
         base = cls()
 
         def number(key: str, default: float, scale: int = 1) -> Any:
-            raw = str(env.get(key) or "").strip()
+            raw = str(config.get(key) or "").strip()
             try:
                 return type(default)(float(raw) * scale) if raw else default
             except ValueError:
@@ -96,8 +97,23 @@ class ArchiveLimits:
             max_members=number("ARCHIVE_MAX_MEMBERS", base.max_members),
         )
 
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ArchiveLimits:
+        """Limits from the environment variables of the same names (:meth:`from_config`)."""
+        return cls.from_config(os.environ if environ is None else environ)
 
+
+#: The limits outside an app (a script reading an archive): the environment's.
 DEFAULT_LIMITS = ArchiveLimits.from_env()
+
+
+def configured_limits() -> ArchiveLimits:
+    """The limits in force where an import runs: the running app's config (web process, RQ
+    worker or command line; :class:`app.settings.Config` reads the environment), else
+    :data:`DEFAULT_LIMITS`."""
+    if has_app_context():
+        return ArchiveLimits.from_config(current_app.config)
+    return DEFAULT_LIMITS
 
 
 def safe_name(raw: str) -> str | None:
@@ -190,7 +206,7 @@ class Archive:
         :raises ArchiveError: the path does not exist, is empty, is a truncated or corrupt
             zip/tar.gz, or would expand past the limits.
         """
-        limits = limits or DEFAULT_LIMITS
+        limits = limits or configured_limits()
         p = Path(path)
         if p.is_dir():
             return cls(p, "folder", _folder_names(p), limits)

@@ -179,11 +179,15 @@ def acquire(holder: str, ttl: timedelta, now: datetime | None = None) -> bool:
 
 def tick(holder: str, ttl: timedelta, now: datetime | None = None) -> list[int] | None:
     """One round of the scheduler, if this process holds the lock: start the syncs that are
-    due, then send the weekly digests that are due."""
+    due, send the weekly digests that are due, then tidy imports (hand over a waiting import
+    whose turn came, delete orphaned uploads: :func:`app.sync.runner.tidy_imports`)."""
+    from app.sync.runner import tidy_imports
+
     if not acquire(holder, ttl, now):
         return None
     started = sync_due(now)
     send_due_digests(now)
+    tidy_imports(now)
     return started
 
 
