@@ -1,8 +1,11 @@
 """Followers and friends: per-person overlap counts, graphs, communities and PageRank.
 
 Overlap counts are plain set intersections over everyone whose following list was fetched;
-the graphs (and Louvain / PageRank on them) are capped at ``max_people`` people so the
-browser can draw them and the sync stays fast.
+the graphs are capped at ``max_people`` people (20,000 by default) so the browser can draw
+them and the sync stays fast. Communities (Louvain: NetworKit's PLM, seeded, one thread) and
+PageRank (NetworKit) are computed on the drawn people, and their positions are laid out here
+(:mod:`app.analysis.layout`) and stored with the graph, so the page draws a settled picture
+at once. A cut graph says so: ``drawn`` (``{"people", "of"}``) and ``note`` (in words).
 """
 
 from __future__ import annotations
@@ -283,7 +286,10 @@ def analyse_graphs(data: AccountData, max_people: int = GRAPH_MAX_PEOPLE) -> dic
     :param max_people: most people drawn per graph; the rest still get overlap counts.
     :returns: ``{"followers": section, "friends": section, "mutuals": int | None}``, where a
         section is ``{"available", "total", "covered", "fetched", "communities", "people",
-        "graph"}``; see :mod:`app.analysis` for the exact keys.
+        "graph"}``; see :mod:`app.analysis` for the exact keys. ``graph`` is ``{"nodes":
+        [{"id", "label", "me", "community", "pagerank", "size", "x", "y"}], "links":
+        [{"source", "target"}], "layout", "drawn", "note"}`` (only ``nodes`` and ``links``
+        when the list is unavailable).
     """
     following = _following_map(data)
     followers = None if data.followers is None else set(data.followers)
