@@ -151,10 +151,20 @@ def force_layout(
         return np.zeros((0, 2)), {"iterations": 0, "movement": 0.0}
     if community is None:
         community = np.full(n, -1, dtype=np.int64)
-    pos = _seed_positions(n, community, seed)
     if n == 1:
         return np.zeros((1, 2)), {"iterations": 0, "movement": 0.0}
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    if len(edges) == 0:
+        # Nothing pulls anyone anywhere (a network without follows among people): an even
+        # disc (a sunflower spiral), which is what the forces would end in, without running.
+        golden = math.pi * (3 - math.sqrt(5))
+        k = np.arange(n, dtype=np.float64)
+        radius = np.sqrt(k + 0.5)
+        return np.column_stack((radius * np.cos(k * golden), radius * np.sin(k * golden))), {
+            "iterations": 0,
+            "movement": 0.0,
+        }
+    pos = _seed_positions(n, community, seed)
     src, dst = edges[:, 0], edges[:, 1]
     degree = np.bincount(src, minlength=n) + np.bincount(dst, minlength=n)
     mass: Array = np.asarray(degree + 1, dtype=np.float64)

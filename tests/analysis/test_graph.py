@@ -278,10 +278,14 @@ def test_force_layout_edge_cases() -> None:
     assert empty.shape == (0, 2) and info["iterations"] == 0
     one, _ = force_layout(1, np.zeros((0, 2), dtype=np.int64))
     assert one.tolist() == [[0.0, 0.0]]
-    # No edges at all: repulsion and gravity only, still finite and spread out.
-    loose, info = force_layout(50, np.zeros((0, 2), dtype=np.int64), iterations=30)
-    assert np.isfinite(loose).all() and info["iterations"] == 30
+    # No edges at all (LinkedIn, say): an even disc at once, no simulation.
+    loose, info = force_layout(50, np.zeros((0, 2), dtype=np.int64))
+    assert np.isfinite(loose).all() and info["iterations"] == 0
     assert len({(round(x, 3), round(y, 3)) for x, y in loose}) == 50
+    gaps = [
+        min(math.dist(p, q) for j, q in enumerate(loose) if j != i) for i, p in enumerate(loose)
+    ]
+    assert min(gaps) > 0.5 and max(np.hypot(*loose.T)) < math.sqrt(50) + 1
     # A seed gives the same positions; another seed other ones.
     edges = np.array([[i, (i + 1) % 40] for i in range(40)], dtype=np.int64)
     a, _ = force_layout(40, edges, seed=1)
