@@ -1,8 +1,11 @@
 """Followers and friends: per-person overlap counts, graphs, communities and PageRank.
 
 Overlap counts are plain set intersections over everyone whose following list was fetched;
-the graphs (and Louvain / PageRank on them) are capped at ``max_people`` people so the
-browser can draw them and the sync stays fast.
+the graphs are capped at ``max_people`` people (20,000 by default) so the browser can draw
+them and the sync stays fast. Communities (Louvain: NetworKit's PLM, seeded, one thread) and
+PageRank (NetworKit) are computed on the drawn people, and their positions are laid out here
+(:mod:`app.analysis.layout`) and stored with the graph, so the page draws a settled picture
+at once. A cut graph says so: ``drawn`` (``{"people", "of"}``) and ``note`` (in words).
 """
 
 from __future__ import annotations
@@ -12,14 +15,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-import networkx as nx
+import networkit as nk
+import numpy as np
 
+from app.analysis.layout import LAYOUT_SEED, force_layout
 from app.networks.base import AccountData, Person
 
-#: Default cap on people drawn in each graph (the page's graph view and Louvain cost).
-GRAPH_MAX_PEOPLE = 2000
+#: Default cap on people drawn in each graph (the page's graph view, Louvain and the layout).
+GRAPH_MAX_PEOPLE = 20000
 #: Seed for Louvain so the same data gives the same communities.
 LOUVAIN_SEED = 42
+#: Positions are scaled to this many units either side of the owner, who is at (0, 0).
+LAYOUT_EXTENT = 1000.0
 #: Community number of the owner and of people with no edge to anyone else in the graph.
 NO_COMMUNITY = -1
 
@@ -66,6 +73,78 @@ def _select(
     return sorted(ids, key=key)[:cap]
 
 
+def _communities(n: int, pairs: list[tuple[int, int]]) -> list[list[int]]:
+    """Louvain (NetworKit's PLM, one thread, seeded) on the undirected people graph.
+
+    :returns: communities of two or more people, biggest first (ties: smallest index).
+    """
+    if not pairs:
+        return []
+    graph = nk.Graph(n, weighted=False, directed=False)
+    for source, target in pairs:
+        graph.addEdge(source, target)
+    nk.engineering.setSeed(LOUVAIN_SEED, False)
+    plm = nk.community.PLM(graph, refine=True, turbo=True)
+    plm.run()
+    labels = plm.getPartition().getVector()
+    degree = [0] * n
+    for source, target in pairs:
+        degree[source] += 1
+        degree[target] += 1
+    members: dict[int, list[int]] = defaultdict(list)
+    for node, label in enumerate(labels):
+        if degree[node]:
+            members[label].append(node)
+    found = [group for group in members.values() if len(group) > 1]
+    found.sort(key=lambda group: (-len(group), group[0]))
+    return found
+
+
+def _pagerank(n: int, edges: list[tuple[int, int]]) -> list[float]:
+    """PageRank (damping 0.85, dangling nodes spread evenly, as networkx) by NetworKit."""
+    graph = nk.Graph(n, weighted=False, directed=True)
+    for source, target in edges:
+        graph.addEdge(source, target)
+    rank = nk.centrality.PageRank(
+        graph, damp=0.85, tol=1e-10, distributeSinks=nk.centrality.SinkHandling.DistributeSinks
+    )
+    rank.run()
+    scores = rank.scores()
+    total = sum(scores) or 1.0
+    return [score / total for score in scores]
+
+
+def _positions(
+    n: int, pairs: list[tuple[int, int]], community: list[int]
+) -> tuple[list[tuple[float, float]], dict[str, Any]]:
+    """Settled ForceAtlas2 positions of the people, scaled to +-1000 around the owner."""
+    found, info = force_layout(
+        n, np.asarray(pairs, dtype=np.int64).reshape(-1, 2), np.asarray(community, dtype=np.int64)
+    )
+    reach = float(np.abs(found).max()) if n else 0.0
+    scale = LAYOUT_EXTENT / reach if reach > 0 else 0.0
+    points = [(round(float(x) * scale, 1), round(float(y) * scale, 1)) for x, y in found]
+    meta = {
+        "algorithm": "ForceAtlas2",
+        "seed": LAYOUT_SEED,
+        "iterations": int(info["iterations"]),
+        "movement": round(info["movement"], 6),
+    }
+    return points, meta
+
+
+def _reduction_note(kept: int, total: int, me_follows: bool) -> str | None:
+    """What the drawing leaves out, in words, or ``None`` when everyone is drawn."""
+    if kept >= total:
+        return None
+    others = "the others you follow" if me_follows else "your other followers"
+    return (
+        f"{kept:,} of {total:,} people drawn: those whose follow lists were read first, "
+        f"then those linked to most of {others}, then the most followed. "
+        f"The lists and exports have everyone."
+    )
+
+
 def _graph_section(
     data: AccountData,
     ids: list[str],
@@ -77,62 +156,72 @@ def _graph_section(
     """Build one graph; return its node-link dict info and ``{id: (community, pagerank)}``."""
     owner = data.owner.external_id
     kept = _select(ids, overlap, data, max_people)
-    kept_set = set(kept)
-    graph = nx.DiGraph()
-    graph.add_node(owner)
-    graph.add_nodes_from(kept)
-    for pid in kept:
-        if me_follows:
-            graph.add_edge(owner, pid)
-        else:
-            graph.add_edge(pid, owner)
-        for target in following.get(pid, ()):
-            if target in kept_set:
-                graph.add_edge(pid, target)
+    index = {pid: number for number, pid in enumerate(kept)}
+    me = len(kept)  # the owner's index
+    people_edges = sorted(
+        {
+            (index[pid], index[target])
+            for pid in kept
+            for target in following.get(pid, ())
+            if target in index
+        }
+    )
+    owner_edges = [(me, i) if me_follows else (i, me) for i in range(len(kept))]
+    # Communities and positions among the people only: the owner is linked to everyone,
+    # which says nothing.
+    pairs = sorted({(min(s, t), max(s, t)) for s, t in people_edges})
+    threads = nk.getMaxNumberOfThreads()
+    nk.setNumberOfThreads(1)  # one thread: seeded results repeat, and no idle spinning
+    try:
+        found = _communities(len(kept), pairs)
+        pagerank = _pagerank(me + 1, owner_edges + people_edges) if kept else [1.0]
+    finally:
+        nk.setNumberOfThreads(threads)
+    community = [NO_COMMUNITY] * len(kept)
+    for number, members in enumerate(found):
+        for member in members:
+            community[member] = number
+    points, layout = _positions(len(kept), pairs, community)
+    top_people = max(pagerank[:me], default=0.0) or 1.0
 
-    # Communities among the people only: the owner is linked to everyone, which says nothing.
-    undirected = graph.to_undirected(as_view=False)
-    undirected.remove_node(owner)
-    undirected.remove_nodes_from([n for n in list(undirected) if undirected.degree(n) == 0])
-    community: dict[str, int] = {}
-    if undirected.number_of_edges():
-        found = nx.community.louvain_communities(undirected, seed=LOUVAIN_SEED)
-        found = [c for c in found if len(c) > 1]
-        found.sort(key=lambda c: (-len(c), min(c)))
-        for number, members in enumerate(found):
-            for member in members:
-                community[member] = number
-        n_communities = len(found)
-    else:
-        n_communities = 0
-    pagerank: dict[str, float] = nx.pagerank(graph) if len(graph) > 1 else {owner: 1.0}
-    top_people = max((pagerank[n] for n in kept), default=0.0) or 1.0
-
-    nodes = []
-    for node in [owner, *kept]:
-        is_me = node == owner
-        person = data.owner if is_me else data.people.get(node)
-        rank = pagerank[node]
+    nodes = [
+        {
+            "id": owner,
+            "label": "@" + data.owner.handle,
+            "me": True,
+            "community": NO_COMMUNITY,
+            "pagerank": round(pagerank[me], 8),
+            "size": 20.0,
+            "x": 0.0,
+            "y": 0.0,
+        }
+    ]
+    for number, node in enumerate(kept):
+        person = data.people.get(node)
+        rank = pagerank[number]
         nodes.append(
             {
                 "id": node,
                 "label": "@" + (person.handle if person else node),
-                "me": is_me,
-                "community": community.get(node, NO_COMMUNITY),
+                "me": False,
+                "community": community[number],
                 "pagerank": round(rank, 8),
-                "size": 20.0 if is_me else round(4 + 12 * math.sqrt(rank / top_people), 2),
+                "size": round(4 + 12 * math.sqrt(rank / top_people), 2),
+                "x": points[number][0],
+                "y": points[number][1],
             }
         )
-    links = [{"source": s, "target": t} for s, t in graph.edges()]
-    metrics = {n: (community.get(n, NO_COMMUNITY), pagerank[n]) for n in kept}
-    return (
-        {
-            "graph": {"nodes": nodes, "links": links},
-            "covered": len(kept),
-            "communities": n_communities,
-        },
-        metrics,
-    )
+    ids_of = [*kept, owner]
+    links = [{"source": ids_of[s], "target": ids_of[t]} for s, t in owner_edges + people_edges]
+    metrics = {pid: (community[i], pagerank[i]) for i, pid in enumerate(kept)}
+    graph = {
+        "nodes": nodes,
+        "links": links,
+        "layout": layout,
+        "drawn": {"people": len(kept), "of": len(ids)},
+        "note": _reduction_note(len(kept), len(ids), me_follows),
+    }
+    return {"graph": graph, "covered": len(kept), "communities": len(found)}, metrics
 
 
 def _section(
@@ -197,7 +286,10 @@ def analyse_graphs(data: AccountData, max_people: int = GRAPH_MAX_PEOPLE) -> dic
     :param max_people: most people drawn per graph; the rest still get overlap counts.
     :returns: ``{"followers": section, "friends": section, "mutuals": int | None}``, where a
         section is ``{"available", "total", "covered", "fetched", "communities", "people",
-        "graph"}``; see :mod:`app.analysis` for the exact keys.
+        "graph"}``; see :mod:`app.analysis` for the exact keys. ``graph`` is ``{"nodes":
+        [{"id", "label", "me", "community", "pagerank", "size", "x", "y"}], "links":
+        [{"source", "target"}], "layout", "drawn", "note"}`` (only ``nodes`` and ``links``
+        when the list is unavailable).
     """
     following = _following_map(data)
     followers = None if data.followers is None else set(data.followers)

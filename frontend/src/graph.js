@@ -1,5 +1,9 @@
 /*
- * MD Analytics graph viewer: sigma.js v3 (WebGL) + graphology + ForceAtlas2 in a web worker.
+ * MD Analytics graph viewer: sigma.js v3 (WebGL) + graphology.
+ *
+ * Positions normally come with the graph (computed and settled at sync time), so the first
+ * frame is the final picture. Graphs without them (older snapshots) are seeded and laid out
+ * by ForceAtlas2 in a web worker; an optional `.graph-refine` button runs it on demand.
  *
  * Markup contract (server-rendered, no inline script/style):
  *   <div class="graph-viewer" data-graph-url="/…/graph/followers.json" data-graph-name="followers">
@@ -7,6 +11,7 @@
  *       <input type="search" class="form-control graph-search" placeholder="Find a person">
  *       <select class="form-select graph-size">…</select>
  *       <button type="button" class="btn graph-reset">Reset view</button>
+ *       <button type="button" class="btn graph-refine">Refine layout</button>   (optional)
  *       <span class="graph-status" role="status"></span>
  *     </div>
  *     <div class="graph-canvas"></div>
@@ -108,37 +113,38 @@ function nextFrame() {
 
 // ---------------------------------------------------------------- graph building
 
-/** Build a graphology graph from the node-link JSON. Returns {graph, communities}. */
-export function buildGraph(data) {
+const finite = (v) => typeof v === "number" && isFinite(v);
+
+/**
+ * Build a graphology graph from the node-link JSON. Returns {graph, communities, positioned}:
+ * `positioned` when every node came with finite x/y (stored at sync time), which are kept;
+ * otherwise the nodes get deterministic seed positions for ForceAtlas2.
+ */
+export function buildGraph(data, { links: withLinks = true } = {}) {
   const graph = new Graph({ type: "directed", multi: false, allowSelfLoops: false });
   const nodes = Array.isArray(data && data.nodes) ? data.nodes : [];
-  const links = Array.isArray(data && data.links) ? data.links : Array.isArray(data && data.edges) ? data.edges : [];
+  let positioned = nodes.length > 0;
 
   for (const n of nodes) {
     if (n == null || n.id == null) continue;
     const id = String(n.id);
     if (graph.hasNode(id)) continue;
     const community = Number.isInteger(n.community) ? n.community : -1;
+    const stored = finite(n.x) && finite(n.y);
+    if (!stored) positioned = false;
     graph.addNode(id, {
       label: n.label != null ? String(n.label) : id,
       me: !!n.me,
       community,
       pagerank: typeof n.pagerank === "number" && isFinite(n.pagerank) ? n.pagerank : 0,
       rawSize: typeof n.size === "number" && isFinite(n.size) ? n.size : 0,
-      x: 0,
-      y: 0,
+      x: stored ? n.x : 0,
+      y: stored ? n.y : 0,
       size: 3,
       color: COLOR_NONE,
     });
   }
-  for (const l of links) {
-    if (l == null) continue;
-    const s = String(l.source),
-      t = String(l.target);
-    if (s === t || !graph.hasNode(s) || !graph.hasNode(t)) continue;
-    if (graph.hasDirectedEdge(s, t)) continue;
-    graph.addDirectedEdge(s, t, { size: 1 });
-  }
+  if (withLinks) addLinks(graph, data);
 
   // Rank communities by member count (the owner and -1 excluded).
   const counts = new Map();
@@ -164,8 +170,25 @@ export function buildGraph(data) {
     return a;
   });
 
-  seedPositions(graph, communities);
-  return { graph, communities };
+  if (!positioned) seedPositions(graph, communities);
+  return { graph, communities, positioned };
+}
+
+/** The links of the node-link JSON: duplicates, self-loops and unknown ends dropped. */
+export function linksOf(data) {
+  return Array.isArray(data && data.links) ? data.links : Array.isArray(data && data.edges) ? data.edges : [];
+}
+
+/** Add the JSON's links to a graph built by buildGraph(data, {links: false}). */
+export function addLinks(graph, data) {
+  for (const l of linksOf(data)) {
+    if (l == null) continue;
+    const s = String(l.source),
+      t = String(l.target);
+    if (s === t || !graph.hasNode(s) || !graph.hasNode(t)) continue;
+    if (graph.hasDirectedEdge(s, t)) continue;
+    graph.addDirectedEdge(s, t, { size: 1 });
+  }
 }
 
 /**
@@ -302,6 +325,7 @@ class Viewer {
     this.searchEl = root.querySelector(".graph-search");
     this.sizeEl = root.querySelector(".graph-size");
     this.resetEl = root.querySelector(".graph-reset");
+    this.refineEl = root.querySelector(".graph-refine");
     this.statusEl = root.querySelector(".graph-status");
     this.legendEl = root.querySelector(".graph-legend");
 
@@ -374,11 +398,19 @@ class Viewer {
     const t1 = performance.now();
     this.timings.fetchMs = t1 - t0;
 
-    const { graph, communities } = buildGraph(data);
+    // Stored positions and many links: the first frame is drawn from the nodes alone (that is
+    // the settled picture); the links are added right after it. On a software rasteriser
+    // a frame with tens of thousands of edges costs seconds.
+    const linkCount = linksOf(data).length;
+    const deferLinks = linkCount > 3000 && Array.isArray(data.nodes) && data.nodes.every((n) => n && finite(n.x) && finite(n.y));
+    const { graph, communities, positioned } = buildGraph(data, { links: !deferLinks });
+    this.expectedLinks = linkCount;
     this.graph = graph;
     this.communities = communities;
+    this.positioned = positioned;
     this.covered = data && data.covered;
     this.total = data && data.total;
+    this.note = data && typeof data.note === "string" ? data.note : null;
     applySizes(graph, this.sizeEl ? this.sizeEl.value : "size");
     const t2 = performance.now();
     this.timings.buildMs = t2 - t1;
@@ -395,39 +427,58 @@ class Viewer {
     }
 
     this._buildLabelIndex();
-    this.layoutRunning = graph.order > 1 && graph.size > 0;
+    this.layoutRunning = !positioned && graph.order > 1 && graph.size > 0;
     if (this.layoutRunning) this.setStatus("Laying out…");
+
+    const tr = performance.now();
     try {
       this._createRenderer();
     } catch (e) {
       this.layoutRunning = false;
       throw new Error(`this browser cannot draw it (WebGL unavailable: ${e && e.message ? e.message : e})`);
     }
+    this.timings.rendererMs = performance.now() - tr;
     // Two frames: the second callback runs once the first frame has been committed.
     await nextFrame();
+    this.timings.frame1Ms = performance.now() - T0;
     await nextFrame();
     const t3 = performance.now();
     this.timings.renderMs = t3 - t2;
     this.timings.firstFrameMs = t3 - T0; // since script start
     this.timings.firstFrameSinceStartMs = t3 - t0;
+    this.timings.storedPositions = positioned;
     this._ready.resolve(this);
 
-    this._startLayout();
+    if (deferLinks) {
+      const te = performance.now();
+      this.renderer.unbindGraphHandlers(); // one refresh for all links, not one per link
+      addLinks(graph, data);
+      this.renderer.bindGraphHandlers();
+      this.renderer.refresh();
+      this.timings.linksMs = performance.now() - te;
+      await nextFrame();
+      await nextFrame();
+      this.timings.edgesFrameMs = performance.now() - T0;
+    }
+    if (positioned) this._finishLayout("stored", 0);
+    else this._startLayout();
   }
 
   _createRenderer() {
     const graph = this.graph;
     // Arrow heads double the edge fill cost; above 20k edges plain lines are used.
-    const manyEdges = graph.size > 20000;
+    // Links may be added after the first frame: size the settings by the links to come.
+    const m = Math.max(graph.size, this.expectedLinks || 0);
+    const manyEdges = m > 20000;
     // Big graphs draw nodes only while the layout runs (edges appear when it stops):
     // keeps the first frame and the layout animation fast on slow/software GPUs.
-    this.hideEdgesDuringLayout = graph.size > 3000;
+    this.hideEdgesDuringLayout = m > 3000;
     this.renderer = new Sigma(graph, this.canvasEl, {
       defaultEdgeType: manyEdges ? "line" : "arrow",
-      defaultEdgeColor: edgeColor(graph.size),
+      defaultEdgeColor: edgeColor(m),
       minEdgeThickness: 0.8,
       renderEdgeLabels: false,
-      hideEdgesOnMove: graph.size > 20000,
+      hideEdgesOnMove: m > 20000,
       labelFont: 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif',
       labelSize: 12,
       labelWeight: "500",
@@ -512,6 +563,19 @@ class Viewer {
     return attrs.community === key;
   }
 
+  /** Run ForceAtlas2 from the current positions (the `.graph-refine` button). */
+  refine() {
+    if (!this.graph || this.layoutRunning || this.graph.order < 2 || this.graph.size === 0) return false;
+    this._layoutFinished = false;
+    this._layoutStart = 0;
+    const laid = deferred();
+    this.layoutDone = laid.promise;
+    this._laid = laid;
+    this.layoutDone.catch(() => {});
+    this._startLayout();
+    return true;
+  }
+
   _startLayout() {
     const graph = this.graph;
     const n = graph.order;
@@ -520,6 +584,7 @@ class Viewer {
       return;
     }
     this.layoutRunning = true;
+    if (this.refineEl) this.refineEl.disabled = true;
     const settings = forceAtlas2.inferSettings(graph);
     settings.barnesHutOptimize = n > 2000;
     // Budget: 2 s for small graphs, up to 6 s for big ones.
@@ -611,6 +676,7 @@ class Viewer {
     if (this._layoutFinished) return;
     this._layoutFinished = true;
     this.layoutRunning = false;
+    if (this.refineEl) this.refineEl.disabled = !(this.graph && this.graph.order > 1 && this.graph.size > 0);
     clearTimeout(this._layoutTimer);
     if (this.layout) {
       this.layout.stop();
@@ -639,7 +705,7 @@ class Viewer {
     this.timings.layoutIterations = iterations || 0;
     this.timings.layoutStop = reason;
     if (err) this.timings.layoutError = String(err && err.message ? err.message : err);
-    if (this.renderer) this.renderer.refresh();
+    if (this.renderer && reason !== "stored") this.renderer.refresh();
     this._showState();
     this._laid.resolve(this);
   }
@@ -661,8 +727,10 @@ class Viewer {
   _showCounts() {
     const g = this.graph;
     let text = `${nf.format(g.order)} ${g.order === 1 ? "person" : "people"}, ${nf.format(g.size)} ${g.size === 1 ? "link" : "links"}`;
-    if (typeof this.covered === "number" && typeof this.total === "number" && this.covered < this.total) {
-      text += ` (links known for ${nf.format(this.covered)} of ${nf.format(this.total)})`;
+    if (this.note) {
+      text += `. ${this.note}`;
+    } else if (typeof this.covered === "number" && typeof this.total === "number" && this.covered < this.total) {
+      text += ` (${nf.format(this.covered)} of ${nf.format(this.total)} people drawn)`;
     }
     this.setStatus(text);
   }
@@ -829,6 +897,11 @@ class Viewer {
     if (this.resetEl) {
       if (!this.resetEl.hasAttribute("type")) this.resetEl.setAttribute("type", "button");
       this.resetEl.addEventListener("click", () => this.reset());
+    }
+    if (this.refineEl) {
+      if (!this.refineEl.hasAttribute("type")) this.refineEl.setAttribute("type", "button");
+      this.refineEl.disabled = true; // enabled once drawn
+      this.refineEl.addEventListener("click", () => this.refine());
     }
   }
 

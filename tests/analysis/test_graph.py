@@ -1,9 +1,12 @@
 import json
+import math
 
 import networkx as nx
+import numpy as np
 import pytest
 
 from app.analysis.graph import NO_COMMUNITY, analyse_graphs
+from app.analysis.layout import LAYOUT_SEED, SETTLED, force_layout
 from app.networks.base import AccountData, Follow, Person
 
 
@@ -184,6 +187,108 @@ def test_pagerank_matches_networkx(data: AccountData) -> None:
         [("me", "Andrew"), ("me", "Carl"), ("me", "Dora"), ("Carl", "Andrew"), ("Carl", "Dora")]
     )
     graph.add_edge("Andrew", "Carl")
-    expected = nx.pagerank(graph)
+    expected = nx.pagerank(graph, tol=1e-12)
     for node in nodes:
         assert node["pagerank"] == pytest.approx(expected[node["id"]], abs=1e-7)
+
+
+def planted(groups: int = 4, size: int = 30) -> tuple[AccountData, list[list[str]]]:
+    """``groups`` cliques of ``size`` followers (everyone follows everyone in their clique),
+    one bridge follow between consecutive cliques, and everybody follows the hub ``c0_0``."""
+    cliques = [[f"c{g}_{i}" for i in range(size)] for g in range(groups)]
+    follows = {Follow(x, y) for clique in cliques for x in clique for y in clique if x != y}
+    follows |= {Follow(cliques[g][1], cliques[(g + 1) % groups][2]) for g in range(groups)}
+    everyone = [p for clique in cliques for p in clique]
+    follows |= {Follow(p, "c0_0") for p in everyone if p != "c0_0"}
+    data = AccountData(
+        owner=Person("me", "me"),
+        people={p: person(p) for p in everyone},
+        followers=everyone,
+        friends=None,
+        follows=follows,
+        lists_fetched=set(everyone),
+    )
+    return data, cliques
+
+
+def test_communities_and_pagerank_on_planted_cliques() -> None:
+    data, cliques = planted()
+    section = analyse_graphs(data)["followers"]
+    people = section["people"]
+    assert section["communities"] == 4
+    numbers = [{people[p]["community"] for p in clique} for clique in cliques]
+    assert all(len(found) == 1 for found in numbers)
+    assert len(set.union(*numbers)) == 4
+    # Everyone follows c0_0: the most central person.
+    ranks = {pid: row["pagerank"] for pid, row in people.items()}
+    assert max(ranks, key=lambda pid: ranks[pid]) == "c0_0"
+    nodes = section["graph"]["nodes"]
+    assert sum(n["pagerank"] for n in nodes) == pytest.approx(1, abs=1e-6)
+
+
+def test_positions_stored_settled_finite_and_repeatable() -> None:
+    data, cliques = planted()
+    first = analyse_graphs(data)["followers"]["graph"]
+    again = analyse_graphs(data)["followers"]["graph"]
+    assert first["nodes"] == again["nodes"]
+    points = {n["id"]: (n["x"], n["y"]) for n in first["nodes"]}
+    assert points["me"] == (0.0, 0.0)
+    assert all(math.isfinite(x) and math.isfinite(y) for x, y in points.values())
+    assert max(max(abs(x), abs(y)) for x, y in points.values()) == pytest.approx(1000, abs=0.1)
+    layout = first["layout"]
+    assert layout["algorithm"] == "ForceAtlas2" and layout["seed"] == LAYOUT_SEED
+    assert layout["movement"] < SETTLED
+    # The cliques are drawn apart: each member is nearer its own clique's centre than any other.
+    centres = [
+        (
+            sum(points[p][0] for p in clique) / len(clique),
+            sum(points[p][1] for p in clique) / len(clique),
+        )
+        for clique in cliques
+    ]
+    for number, clique in enumerate(cliques):
+        for p in clique[3:]:  # the hub and the bridge ends sit between cliques
+            distances = [math.dist(points[p], centre) for centre in centres]
+            assert min(range(len(centres)), key=distances.__getitem__) == number
+
+
+def test_reduction_is_said_in_the_document() -> None:
+    data, _ = planted(groups=2, size=10)
+    full = analyse_graphs(data)["followers"]["graph"]
+    assert full["drawn"] == {"people": 20, "of": 20}
+    assert full["note"] is None
+    cut = analyse_graphs(data, max_people=5)["followers"]["graph"]
+    assert cut["drawn"] == {"people": 5, "of": 20}
+    assert cut["note"].startswith("5 of 20 people drawn: those whose follow lists were read")
+    assert "your other followers" in cut["note"]
+    assert len(cut["nodes"]) == 6  # the owner and five people
+    friends = AccountData(
+        owner=Person("me", "me"),
+        people=data.people,
+        friends=list(data.people),
+        follows=data.follows,
+        lists_fetched=data.lists_fetched,
+    )
+    note = analyse_graphs(friends, max_people=3)["friends"]["graph"]["note"]
+    assert note.startswith("3 of 20 people drawn") and "the others you follow" in note
+
+
+def test_force_layout_edge_cases() -> None:
+    empty, info = force_layout(0, np.zeros((0, 2), dtype=np.int64))
+    assert empty.shape == (0, 2) and info["iterations"] == 0
+    one, _ = force_layout(1, np.zeros((0, 2), dtype=np.int64))
+    assert one.tolist() == [[0.0, 0.0]]
+    # No edges at all (LinkedIn, say): an even disc at once, no simulation.
+    loose, info = force_layout(50, np.zeros((0, 2), dtype=np.int64))
+    assert np.isfinite(loose).all() and info["iterations"] == 0
+    assert len({(round(x, 3), round(y, 3)) for x, y in loose}) == 50
+    gaps = [
+        min(math.dist(p, q) for j, q in enumerate(loose) if j != i) for i, p in enumerate(loose)
+    ]
+    assert min(gaps) > 0.5 and max(np.hypot(*loose.T)) < math.sqrt(50) + 1
+    # A seed gives the same positions; another seed other ones.
+    edges = np.array([[i, (i + 1) % 40] for i in range(40)], dtype=np.int64)
+    a, _ = force_layout(40, edges, seed=1)
+    b, _ = force_layout(40, edges, seed=1)
+    c, _ = force_layout(40, edges, seed=2)
+    assert np.array_equal(a, b) and not np.allclose(a, c)
