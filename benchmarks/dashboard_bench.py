@@ -48,7 +48,7 @@ PAGES = [
 ]
 
 PEOPLE = """
-SELECT handle, name, url, followers_count, following_count, {overlap}, {back}, {community}
+SELECT handle, name, {url}followers_count, following_count, {overlap}, {back}, {community}
 FROM people WHERE snapshot_id = :snapshot AND {flag} {search}
 """
 SEARCH = "AND (lower(handle) LIKE :pattern OR lower(name) LIKE :pattern)"
@@ -68,8 +68,11 @@ ROLE_COLUMNS = {
 }
 
 
-def people_sql(role: str, search: bool = False) -> str:
-    return PEOPLE.format(**ROLE_COLUMNS[role], search=SEARCH if search else "")
+def people_sql(role: str, search: bool = False, url: bool = True) -> str:
+    """The list's columns (``url`` too for a page; the CSV export has no url column)."""
+    return PEOPLE.format(
+        **ROLE_COLUMNS[role], search=SEARCH if search else "", url="url, " if url else ""
+    )
 
 
 def raw_references(snapshot: int, user: int) -> dict[str, Callable[[Any], object]]:
@@ -120,7 +123,7 @@ def raw_references(snapshot: int, user: int) -> dict[str, Callable[[Any], object
         "list page": lambda conn: page(conn, "followers", "followers_count", 950),
         "search": lambda conn: page(conn, "friends", "common_friends", 0, "an"),
         "graph JSON": graph,
-        "followers CSV": to_csv(people_sql("followers") + " ORDER BY lower(handle), id"),
+        "followers CSV": to_csv(people_sql("followers", url=False) + " ORDER BY lower(handle), id"),
         "posts CSV": to_csv(
             "SELECT * FROM posts WHERE snapshot_id = :snapshot ORDER BY created_at DESC, id"
         ),
