@@ -332,38 +332,22 @@ def app_env(args: argparse.Namespace, dsn: str) -> dict[str, str]:
     return env
 
 
+def run_quiet(command: list[str], env: dict[str, str]) -> None:
+    """Run ``command`` in the repository; on failure stop with the end of its output."""
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command[:3])} failed:\n{(done.stdout + done.stderr)[-3000:]}")
+
+
 def load_accounts(env: dict[str, str], accounts: int, followers: int) -> list[str]:
     """Migrate, then create ``accounts`` demo users; their user names."""
-    subprocess.run(
-        [str(BIN / "flask"), "db", "upgrade"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    run_quiet([str(BIN / "flask"), "db", "upgrade"], env)
     names = []
     for number in range(1, accounts + 1):
         name = f"load{number}"
         began = time.perf_counter()
-        subprocess.run(
-            [
-                sys.executable,
-                "manage.py",
-                "demo",
-                "--username",
-                name,
-                "--password",
-                PASSWORD,
-                "--followers",
-                str(followers),
-            ],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        command = [sys.executable, "manage.py", "demo", "--username", name]
+        run_quiet([*command, "--password", PASSWORD, "--followers", str(followers)], env)
         print(
             f"demo user {name}: {followers:,} followers on each network, "
             f"built in {time.perf_counter() - began:.0f} s",
@@ -537,7 +521,7 @@ def locust(
     with stats_file.open(newline="") as file:
         stats = {
             row["Name"]: {
-                key: float(value or 0) for key, value in row.items() if key not in ("Type", "Name")
+                key: as_number(value) for key, value in row.items() if key not in ("Type", "Name")
             }
             for row in csv.DictReader(file)
         }
@@ -559,6 +543,14 @@ def locust(
         - client_before.children_system,
         seconds,
     )
+
+
+def as_number(value: str | None) -> float:
+    """A Locust statistics cell: ``N/A`` (no request of that kind finished) reads as 0."""
+    try:
+        return float(value or 0)
+    except ValueError:
+        return 0.0
 
 
 def percentile_line(kind: str, stats: dict[str, float]) -> str:
@@ -681,7 +673,9 @@ def main() -> None:
     parser.add_argument("--users", default="50", help="virtual users, comma-separated")
     parser.add_argument("--think", default="0,1", help="seconds between requests")
     parser.add_argument("--workers", default="2", help="gunicorn workers, comma-separated")
-    parser.add_argument("--duration", type=int, default=20, help="seconds per Locust run")
+    parser.add_argument(
+        "--duration", type=int, default=20, help="seconds per Locust run (10 or more)"
+    )
     parser.add_argument(
         "--walk", default="full,pages", help="full (the issue's mix), pages (no graph, no CSV)"
     )
