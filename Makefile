@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := app.app:create_app
 
-.PHONY: run test lint format docs test-postgres e2e e2e-prod chromium pdf-deps frontend-check lint-js clean help
+.PHONY: run test lint format docs test-postgres e2e e2e-prod chromium pdf-deps frontend-check lint-js bench clean help
 
 help:
 	@echo "make run            install, migrate and serve on http://$(HOST):$(PORT) (SQLite, in-process jobs)"
@@ -22,6 +22,7 @@ help:
 	@echo "make test-postgres  the suite against a fresh PostgreSQL database (and Redis when running)"
 	@echo "make e2e            browser tests (Playwright + Chromium) against gunicorn, SQLite, job thread"
 	@echo "make e2e-prod       browser tests against honcho (Procfile web + worker), ProdConfig, PostgreSQL, Redis"
+	@echo "make bench          every benchmark and the load test (10-15 min): project vs raw reference, ratio"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +34,10 @@ $(VENV)/.prod: $(BIN)/python requirements/prod.txt requirements.txt
 
 $(VENV)/.dev: $(VENV)/.prod requirements/dev.txt
 	$(BIN)/pip install --quiet -r requirements/dev.txt
+	touch $@
+
+$(VENV)/.bench: $(VENV)/.dev requirements/bench.txt
+	$(BIN)/pip install --quiet -r requirements/bench.txt
 	touch $@
 
 run: $(VENV)/.prod
@@ -116,6 +121,12 @@ E2E_REDIS_URL ?= redis://127.0.0.1:6379/14
 e2e-prod: $(VENV)/.dev chromium
 	E2E_MODE=prod E2E_CHROMIUM=$(CHROMIUM) E2E_DATABASE_ADMIN_URL=$(E2E_DATABASE_ADMIN_URL) E2E_REDIS_URL=$(E2E_REDIS_URL) \
 		timeout -k 30 $(E2E_TIMEOUT) $(BIN)/python -m pytest -m e2e -p no:cacheprovider tests/e2e $(ARGS)
+
+# Benchmarks (benchmarks/run_all.py): every script with modest sizes, each figure next to a
+# raw reference from the same run. PostgreSQL, Redis and Chromium are used when there; a
+# script that needs one that is missing is skipped with the reason. ARGS="--only loadtest".
+bench: $(VENV)/.bench
+	$(BIN)/python benchmarks/run_all.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .coverage htmlcov docs/_build .pytest_cache .ruff_cache .mypy_cache

@@ -13,6 +13,11 @@ E events / N posts)::
 
 (sums over chosen people with f(s) > 0; Mastodon pages end only on a short page.)
 
+Raw reference, same run: the very requests the fetcher made (the fake's log), replayed in
+order with a bare ``requests.Session`` and ``.json()`` against the same fake server, so the
+ratio is what the connector adds (paging, retries, parsing into records) over the HTTP
+round trips themselves. Printed as "figure | project | raw | ratio" (``report.py``).
+
 Run: ``.venv/bin/python -m benchmarks.fetch_bench [--followers 5000] [--max-people 2000]``
 """
 
@@ -27,6 +32,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import requests
+from report import Report
 
 from app.networks.base import AccountData
 from app.networks.bluesky.fetcher import fetch_bluesky
@@ -106,26 +115,49 @@ def minimum_bluesky(world: World, max_people: int) -> int:
     )
 
 
+def replay(server: FakeServer, token: str | None) -> float:
+    """Seconds to send the requests ``server`` logged again, bare: ``requests`` + ``json``."""
+    sent = [r for r in server.requests if r.method == "GET"]
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    started = time.perf_counter()
+    with requests.Session() as session:
+        for request in sent:
+            response = session.get(server.url + request.target, headers=headers, timeout=30)
+            if response.headers.get("Content-Type", "").startswith("application/json"):
+                response.json()
+    return time.perf_counter() - started
+
+
 def run(
     name: str,
     server: FakeServer,
     token: str | None,
     fetch: Callable[[ApiClient], AccountData],
     minimum: int,
+    report: Report,
+    memory: bool = True,
 ) -> None:
     """Fetch through a client for ``server`` (named ``name`` in errors) and print the cost."""
     with server, ApiClient(server.url, token=token, service=name) as client:
-        tracemalloc.start()
         started = time.perf_counter()
         data = fetch(client)
         elapsed = time.perf_counter() - started
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
         made = len(server.requests)
+        server.reset_log()
+        fetch(client)
+        raw = replay(server, token)
+        peak = 0
+        if memory:  # tracemalloc slows the fetch several times: a run of its own
+            tracemalloc.start()
+            fetch(client)
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+        report.add(f"{name} fetch, {made:,} requests", elapsed, raw, "s", "raw: bare replay")
     print(
         f"{name:<9} requests {made:>6} / minimum {minimum:>6}  "
-        f"wall {elapsed:6.1f} s  ({made / elapsed:5.0f} req/s)  peak {peak / 2**20:6.1f} MiB  "
-        f"people {len(data.people)}  edges {len(data.follows)}  "
+        f"wall {elapsed:6.1f} s  ({made / elapsed:5.0f} req/s)  "
+        + (f"peak {peak / 2**20:6.1f} MiB  " if memory else "")
+        + f"people {len(data.people)}  edges {len(data.follows)}  "
         f"lists {len(data.lists_fetched)}  posts {len(data.posts)}"
     )
 
@@ -136,6 +168,12 @@ def main() -> None:
     parser.add_argument("--friends", type=int, default=600)
     parser.add_argument("--max-people", type=int, default=2000)
     parser.add_argument("--only", choices=["github", "mastodon", "bluesky"])
+    parser.add_argument(
+        "--memory",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="one more fetch under tracemalloc for the peak memory (slow)",
+    )
     args = parser.parse_args()
     world = big_world(
         n_followers=args.followers, n_friends=args.friends, n_mutual=min(300, args.friends)
@@ -145,6 +183,7 @@ def main() -> None:
         f"world: {len(world.followers(1))} followers, {len(world.following(1))} friends, "
         f"{len(world.people())} people, {len(world.posts)} posts; GRAPH_MAX_PEOPLE={n}"
     )
+    report = Report("Live sync requests against the local fakes, wall seconds")
     jobs = {
         "github": lambda: run(
             "GitHub",
@@ -152,6 +191,8 @@ def main() -> None:
             "test-token",
             lambda client: fetch_github(client, max_people=n),
             minimum_github(world, n),
+            report,
+            args.memory,
         ),
         "mastodon": lambda: run(
             "Mastodon",
@@ -159,6 +200,8 @@ def main() -> None:
             "test-token",
             lambda client: fetch_mastodon(client, max_people=n, max_posts=10**6),
             minimum_mastodon(world, n),
+            report,
+            args.memory,
         ),
         "bluesky": lambda: run(
             "Bluesky",
@@ -168,11 +211,14 @@ def main() -> None:
                 client, "owner.bsky.social", max_people=n, max_posts=10**6
             ),
             minimum_bluesky(world, n),
+            report,
+            args.memory,
         ),
     }
     for key, job in jobs.items():
         if args.only in (None, key):
             job()
+    report.print()
 
 
 if __name__ == "__main__":

@@ -23,6 +23,12 @@ distinct tweets of the file, in CPU seconds of this process (the machine is shar
 the validation split run through the pipeline, where posts the language detector does not
 take for English get no label and count as wrong, as when an import is read back.
 
+Last, a "project | raw | ratio" table (``report.py``), CPU seconds in the same run: each
+engine's ``predict`` against the raw library calls on the same texts (VADER's
+``polarity_scores``, TextBlob's ``PatternAnalyzer``; the trained engine, which computes
+VADER's features and hashed n-grams, against raw VADER), language detection against a bare
+``pycld2.detect`` loop, and the whole pipeline against the engine alone.
+
 Run: ``.venv/bin/python benchmarks/sentiment_bench.py``
 """
 
@@ -33,11 +39,14 @@ import subprocess
 import sys
 import tarfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from report import Report  # noqa: E402
 
 from app.analysis.sentiment import (  # noqa: E402
     ENGINES,
@@ -136,6 +145,53 @@ def pipeline_labels(name: str, rows: list[tuple[str, str]]) -> tuple[dict, int]:
     return metrics([tag for _, tag in rows], pred), sum(p is None for p in pred)
 
 
+def cpu_time(work: Callable[[], object]) -> float:
+    """CPU seconds of one ``work()`` call (this process; the machine is shared)."""
+    start = time.process_time()
+    work()
+    return time.process_time() - start
+
+
+def raw_scorers() -> dict[str, Callable[[str], object]]:
+    """The libraries' own calls, with nothing of the app around them."""
+    from textblob.en.sentiments import PatternAnalyzer
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    vader = SentimentIntensityAnalyzer()
+    blob = PatternAnalyzer()
+    return {
+        "vader": vader.polarity_scores,
+        "textblob": blob.analyze,
+        "trained": vader.polarity_scores,
+    }
+
+
+def raw_report(texts: list[str], cleaned: list[str]) -> Report:
+    """Engines, language detection and the pipeline against raw calls, CPU seconds."""
+    import pycld2
+
+    report = Report(f"Sentiment speed on {len(texts):,} distinct tweets, CPU seconds")
+    raw = raw_scorers()
+    for name in ENGINES:
+        engine = get_engine(name)
+        engine.predict(["warm up"])
+        scorer = raw[name]
+        mine = cpu_time(lambda engine=engine: engine.predict(cleaned))
+        bare = cpu_time(lambda scorer=scorer: [scorer(text) for text in cleaned])
+        what = "raw VADER polarity_scores" if name != "textblob" else "raw PatternAnalyzer"
+        report.add(f"{name} engine predict", mine, bare, "s", f"raw: {what}")
+    mine = cpu_time(lambda: [detect_language(text) for text in cleaned])
+    bare = cpu_time(lambda: [pycld2.detect(text) for text in cleaned])
+    report.add("language detection", mine, bare, "s", "raw: pycld2.detect loop")
+    posts = posts_of(texts)
+    for name in ENGINES:
+        engine = get_engine(name)
+        mine = cpu_time(lambda name=name: analyse_sentiment(posts, name))
+        bare = cpu_time(lambda engine=engine: engine.predict(cleaned))
+        report.add(f"{name} whole pipeline", mine, bare, "s", "raw: the engine alone")
+    return report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the SemEval TSV")
@@ -177,6 +233,8 @@ def main() -> None:
     for name in ENGINES:
         found, unlabelled = pipeline_labels(name, valid)
         print(line(name, found, None) + f"   unlabelled: {unlabelled}")
+
+    raw_report(texts, cleaned).print()
 
 
 if __name__ == "__main__":
