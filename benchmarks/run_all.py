@@ -67,10 +67,10 @@ BENCHMARKS: tuple[Bench, ...] = (
     Bench("sync_bench.py", ("--sizes", "1000,10000"), database=True),
     Bench("parts_bench.py", ("--sizes", "1000,10000"), database=True),
     Bench("import_bench.py", ("--tweets", "20000", "--followers", "5000")),
-    Bench("upload_bench.py"),
+    Bench("upload_bench.py", ("--mb", "100"), database=True),
     Bench("pages_bench.py", needs=("postgresql",), database=True),
-    Bench("graph_bench.py", ("--followers", "10000", "--repeat", "1"), needs=("chromium",)),
-    Bench("graph_frame_bench.py", needs=("chromium",)),
+    Bench("graph_bench.py", ("--sizes", "2000,10000,20000")),
+    Bench("graph_frame_bench.py", ("--people", "10000", "--repeat", "3"), needs=("chromium",)),
     Bench(
         "loadtest.py",
         ("--users", "50", "--duration", "20", "--workers", "2", "--think", "0,1"),
