@@ -66,7 +66,35 @@ def home() -> str:
         changes=changes,
         since=since,
         overlap=service.overlap_chart(cross),
+        matches=service.top_matches(cross),
         confirm_form=ConfirmForm(),
+        labels={key: info.label for key, info in CONNECTORS.items()},
+    )
+
+
+@bp.route("/user/matches")
+@login_required
+def matches() -> str:
+    """Every listed cross-network match, a page at a time (the dashboard shows the top few):
+    the strong ones, or one overlap bar's (``combo``), or the weak name-only ones."""
+    cross = service.cross_check(me())
+    if cross is None:
+        abort(404)
+    combo = request.args.get("combo", "")[:200]
+    found = service.matches_page(
+        cross,
+        combo=combo,
+        weak=request.args.get("kind") == "weak",
+        page=request.args.get("page", 1, type=int),
+    )
+    names = {
+        bar["id"]: bar["names"] for bar in (service.overlap_chart(cross) or {}).get("bars", [])
+    }
+    return render_template(
+        "dashboard/matches.html",
+        cross=cross,
+        found=found,
+        combo_name=names.get(found["combo"]),
         labels={key: info.label for key, info in CONNECTORS.items()},
     )
 
@@ -90,22 +118,28 @@ def network(network: str) -> str:
     role = request.args.get("list", "followers")
     if role not in service.ROLES:
         role = "followers"
-    sort = request.args.get("sort", "overlap")
-    order = request.args.get("order", "desc")
+    sort, order = service.clean_sort(
+        role, request.args.get("sort", "overlap"), request.args.get("order", "desc")
+    )
     search = service.clean_search(request.args.get("q", ""))
-    page = service.clean_page(request.args.get("page", 1, type=int))
+    args = {
+        "after": request.args.get("after"),
+        "before": request.args.get("before"),
+        "page": service.clean_page(request.args.get("page", 1, type=int)),
+    }
     lists = {}
     for name in service.ROLES:
         mine = name == role
-        found = service.people_page(
+        shown = (sort, order, search) if mine else ("overlap", "desc", "")
+        lists[name] = service.list_page(
             snapshot,
             name,
-            sort=sort if mine else "overlap",
-            order=order if mine else "desc",
-            search=search if mine else "",
-            page=page if mine else 1,
+            sort=shown[0],
+            order=shown[1],
+            search=shown[2],
+            args=args if mine else {},
+            url=_list_url(network, name, *shown),
         )
-        lists[name] = (found, [service.person_row(person, name) for person in found.items])
     results = snapshot.results
     growth = service.growth_series(connection)
     fresh = service.freshness(connection)
@@ -122,10 +156,7 @@ def network(network: str) -> str:
         sort=sort,
         order=order,
         search=search,
-        followers_page=lists["followers"][0],
-        followers_rows=lists["followers"][1],
-        friends_page=lists["friends"][0],
-        friends_rows=lists["friends"][1],
+        lists=lists,
         growth=growth,
         parts={row["part"]: row for row in service.part_rows(snapshot)},
         fresh=fresh,
@@ -227,6 +258,17 @@ def disconnect_network(network: str) -> BaseResponse:
     disconnect(connection)
     flash(f"{label} disconnected; its data has been deleted.", "info")
     return redirect(url_for("dashboard.home"))
+
+
+def _list_url(network: str, role: str, sort: str, order: str, search: str) -> Any:
+    """Links to pages of one list (``after``/``before`` a position), at its tab."""
+
+    def url(**position: str) -> str:
+        values: dict[str, Any] = {"list": role, "sort": sort, "order": order, "q": search or None}
+        values.update(position)
+        return url_for("dashboard.network", network=network, _anchor=role, **values)
+
+    return url
 
 
 def _schedule_form(fresh: dict[str, Any]) -> ScheduleForm:
