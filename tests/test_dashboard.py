@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 from app.dashboard import service
 from app.demo.user import create_demo_user
 from app.extensions import db
-from app.models import Connection, CrossCheck, Person, Snapshot, SyncRun
+from app.models import Connection, CrossCheck, Person, Post, Snapshot, SyncRun
 from app.networks import CONNECTORS
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, UserFactory
@@ -353,6 +353,16 @@ def test_csv_export_escapes_formulas(client, demo):
     )
     row = next(r for r in rows if r["handle"] == person.handle)
     assert row["name"] == "'" + person.name
+    post = db.session.scalar(select(Post).where(Post.snapshot_id == snap.id))
+    post.text = "@SUM(1+1)*cmd|' /C calc'!A0"
+    post.kind = "-post"
+    db.session.commit()
+    posts = list(
+        csv.DictReader(io.StringIO(download(client, "/dashboard/user/github/export/posts.csv")))
+    )
+    row = next(r for r in posts if r["id"] == post.external_id)
+    assert (row["text"], row["kind"]) == ("'" + post.text, "'-post")
+    assert row["created_at"] == post.created_at.isoformat()
 
 
 def test_drawn_graph_json(client, demo):

@@ -135,16 +135,24 @@ def csv_stream(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> Ite
     yield buffer.getvalue()
 
 
-def csv_tuple_stream(rows: Iterable[Sequence[Any]], columns: Sequence[str]) -> Iterator[str]:
-    """Like :func:`csv_stream` for rows that are already sequences in ``columns``' order
-    (database rows): no mapping per row, the same cells (:func:`csv_cell`)."""
+def text_cell(value: str | None) -> str | None:
+    """A text cell made safe as :func:`csv_cell` makes it (``None`` stays ``None``, which
+    :mod:`csv` writes as an empty cell)."""
+    if value is None or not looks_like_formula(value):
+        return value
+    return "'" + value
+
+
+def csv_rows_stream(rows: Iterable[Sequence[Any]], columns: Sequence[str]) -> Iterator[str]:
+    """Like :func:`csv_stream` for rows that are already sequences of safe cells in
+    ``columns``' order (text through :func:`text_cell`, booleans as ``true``/``false``):
+    written a chunk of :data:`CHUNK_ROWS` rows at a time, with no work per cell here."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
-    cell = csv_cell
-    batch: list[list[Any]] = []
+    batch: list[Sequence[Any]] = []
     for row in rows:
-        batch.append([cell(value) for value in row])
+        batch.append(row)
         if len(batch) >= CHUNK_ROWS:
             writer.writerows(batch)
             batch.clear()

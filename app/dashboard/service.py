@@ -684,6 +684,59 @@ def stream_people(snapshot: Snapshot, role: str) -> Iterator[Any]:
     return stream_rows(query, 2000)
 
 
+def _people_cells(rows: Iterator[Any]) -> Iterator[tuple[Any, ...]]:
+    """:func:`stream_people` rows as safe CSV cells (the export's escaping, done only where
+    a cell can hold text)."""
+    cell = builders.text_cell
+    for handle, name, followers, following, overlap, back, community in rows:
+        yield (
+            cell(handle),
+            cell(name),
+            followers,
+            following,
+            overlap,
+            "true" if back else "false",
+            community,
+        )
+
+
+def _post_cells(snapshot: Snapshot) -> Iterator[tuple[Any, ...]]:
+    """Every post as safe CSV cells of :data:`~app.analysis.export.POST_COLUMNS`, newest
+    first, read in batches of only those columns."""
+    cell = builders.text_cell
+    query = (
+        select(
+            Post.external_id,
+            Post.created_at,
+            Post.kind,
+            Post.text,
+            Post.url,
+            Post.reply_count,
+            Post.like_count,
+            Post.repost_count,
+            Post.sentiment_label,
+            Post.sentiment_score,
+        )
+        .where(Post.snapshot_id == snapshot.id)
+        .order_by(Post.created_at.desc(), Post.id)
+    )
+    for post_id, at, kind, body, url, replies, likes, reposts, label, score in stream_rows(
+        query, 2000
+    ):
+        yield (
+            cell(post_id),
+            at.isoformat(),
+            cell(kind),
+            cell(body),
+            cell(url),
+            replies,
+            likes,
+            reposts,
+            cell(label),
+            score,
+        )
+
+
 def stream_posts(snapshot: Snapshot) -> Iterator[dict[str, Any]]:
     """Every post row, newest first."""
     query = (
@@ -749,11 +802,11 @@ def export_stream(
         columns = builders.FOLLOWER_COLUMNS if dataset == "followers" else builders.FRIEND_COLUMNS
         rows = stream_people(snapshot, dataset)
         if fmt == "csv":
-            return builders.csv_tuple_stream(rows, columns)
+            return builders.csv_rows_stream(_people_cells(rows), columns)
         return builders.json_stream(dict(zip(columns, row, strict=True)) for row in rows)
     if dataset == "posts":
         if fmt == "csv":
-            return builders.csv_stream(stream_posts(snapshot), builders.POST_COLUMNS)
+            return builders.csv_rows_stream(_post_cells(snapshot), builders.POST_COLUMNS)
         return builders.json_stream(stream_posts(snapshot))
     graph = graph_document(connection, snapshot, dataset.removesuffix("-graph"))
     return {
