@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import threading
 from collections import defaultdict
@@ -644,3 +645,54 @@ def test_positions_are_checked(raw, kind):
     with pytest.raises(keyset.TokenError):
         keyset.Position.load(raw, kind)
     assert keyset.Position.load([1, None, 3, 4], kind) == keyset.Position(1, None, 3, 4)
+
+
+def redis_or_skip(url: str):
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
+    try:
+        client.ping()
+    except redis.RedisError:
+        pytest.skip("no Redis at " + url)
+    return client
+
+
+def test_fragments_are_kept_per_user_and_snapshot(app, client, demo):
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/7"
+    store = redis_or_skip(url)
+    app.config.update(REDIS_URL=url, FRAGMENT_CACHE=True)
+    connection = connection_of(demo, "github")
+    snap = connection.current_snapshot
+    prefix = f"md:fragment:v1:{demo.id}:{snap.id}:"
+    for found in store.scan_iter(prefix + "*"):
+        store.delete(found)
+    first = text(client.get("/dashboard/user/github"))
+    kept = sorted(store.scan_iter(prefix + "*"))
+    assert len(kept) == 3  # the overview and both lists
+    # a kept fragment is served as stored: a row changed under the same snapshot is not read
+    shown = first_rows(first, "followers")[0]
+    person = db.session.scalar(
+        select(Person).where(Person.snapshot_id == snap.id, Person.handle == shown)
+    )
+    person.handle = "renamed-under-the-cache"
+    db.session.commit()
+    again = text(client.get("/dashboard/user/github"))
+    assert first_rows(again, "followers")[0] == shown
+    # another sort is another fragment
+    text(client.get("/dashboard/user/github?list=followers&sort=handle"))
+    assert len(list(store.scan_iter(prefix + "*"))) == 4
+    # a new snapshot misses: the page reads the rows again
+    older = db.session.scalar(
+        select(Snapshot.id).where(Snapshot.connection_id == connection.id, Snapshot.id != snap.id)
+    )
+    connection.current_snapshot_id = older
+    db.session.commit()
+    fresh = text(client.get("/dashboard/user/github"))
+    assert any(store.scan_iter(f"md:fragment:v1:{demo.id}:{older}:*"))
+    assert "renamed-under-the-cache" not in fresh
+    # with Redis gone the page still renders
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    assert client.get("/dashboard/user/github").status_code == 200
+    for found in store.scan_iter(f"md:fragment:v1:{demo.id}:*"):
+        store.delete(found)

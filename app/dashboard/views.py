@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from flask import (
@@ -26,7 +27,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.dashboard import service
+from app.dashboard import cache, service
 from app.dashboard.forms import ConfirmForm, ImportForm, ScheduleForm
 from app.extensions import db
 from app.filters import user_zone
@@ -127,22 +128,39 @@ def network(network: str) -> str:
         "before": request.args.get("before"),
         "page": service.clean_page(request.args.get("page", 1, type=int)),
     }
-    lists = {}
+    tables = {}
     for name in service.ROLES:
         mine = name == role
         shown = (sort, order, search) if mine else ("overlap", "desc", "")
-        lists[name] = service.list_page(
+        asked = args if mine else {}
+        tables[name] = cache.fragment(
+            me().id,
             snapshot,
-            name,
-            sort=shown[0],
-            order=shown[1],
-            search=shown[2],
-            args=args if mine else {},
-            url=_list_url(network, name, *shown),
+            "list",
+            {"role": name, "shown": shown, "asked": asked, "active": role},
+            partial(_render_list, snapshot, info, name, shown, asked, role),
         )
     results = snapshot.results
     growth = service.growth_series(connection)
     fresh = service.freshness(connection)
+    zone = user_zone()
+    charts = service.network_charts(results, growth, zone)
+    confident = request.args.get("confident") == "1"
+    overview = cache.fragment(
+        me().id,
+        snapshot,
+        "overview",
+        {"zone": str(zone), "confident": confident, "timezone": me().timezone},
+        lambda: render_template(
+            "dashboard/_overview.html",
+            network=info,
+            snapshot=snapshot,
+            results=results,
+            charts=charts,
+            heatmap=service.heatmap_rows(results.get("timeline") or {}),
+            parts={row["part"]: row for row in service.part_rows(snapshot)},
+        ),
+    )
     return render_template(
         "dashboard/network.html",
         network=info,
@@ -150,19 +168,46 @@ def network(network: str) -> str:
         snapshot=snapshot,
         results=results,
         run=run,
-        charts=service.network_charts(results, growth, user_zone()),
-        heatmap=service.heatmap_rows(results.get("timeline") or {}),
-        role=role,
-        sort=sort,
-        order=order,
-        search=search,
-        lists=lists,
+        charts=charts,
+        overview=overview,
+        tables=tables,
         growth=growth,
         parts={row["part"]: row for row in service.part_rows(snapshot)},
         fresh=fresh,
         schedule_form=_schedule_form(fresh),
         datasets=service.DATASETS,
         confirm_form=ConfirmForm(),
+    )
+
+
+def _render_list(
+    snapshot: Any,
+    info: Any,
+    role: str,
+    shown: tuple[str, str, str],
+    asked: dict[str, Any],
+    active: str,
+) -> str:
+    """One list's table and pager, as the network page shows it."""
+    sort, order, search = shown
+    listing = service.list_page(
+        snapshot,
+        role,
+        sort=sort,
+        order=order,
+        search=search,
+        args=asked,
+        url=_list_url(info.key, role, *shown),
+    )
+    return render_template(
+        "dashboard/_people.html",
+        role=role,
+        listing=listing,
+        sort=sort,
+        order=order,
+        search=search,
+        active_role=active,
+        network=info,
     )
 
 
