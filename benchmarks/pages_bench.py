@@ -10,7 +10,8 @@ the end, as a download is, and compared with the raw reference of the same rows:
 query plans of the list pages are printed, to show they are index range reads.
 
 Run: ``.venv/bin/python benchmarks/pages_bench.py --followers 10000`` (``--plans`` for the
-plans; each size in its own run).
+plans, ``--redis redis://127.0.0.1:6379/7`` to keep page fragments in Redis; each size in
+its own run).
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--plans", action="store_true")
+    parser.add_argument("--redis", help="keep fragments in this Redis (REDIS_URL)")
     args = parser.parse_args()
 
     from flask import current_app
@@ -128,6 +130,9 @@ def main() -> None:
     with bench_connection() as connection:
         app = current_app._get_current_object()
         app.config["WTF_CSRF_ENABLED"] = False
+        if args.redis:
+            app.config.update(REDIS_URL=args.redis, FRAGMENT_CACHE=True)
+            print(f"fragments kept in {args.redis} (the first request of each page fills it)")
         run = SyncRun(connection=connection, kind="demo", params={})
         db.session.add(run)
         db.session.commit()
