@@ -696,3 +696,28 @@ def test_fragments_are_kept_per_user_and_snapshot(app, client, demo):
     assert client.get("/dashboard/user/github").status_code == 200
     for found in store.scan_iter(f"md:fragment:v1:{demo.id}:*"):
         store.delete(found)
+
+
+def count_statements(client, url: str) -> int:
+    from sqlalchemy import event
+
+    seen = []
+
+    def listen(*args):
+        seen.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    return len(seen)
+
+
+def test_pages_run_a_fixed_number_of_statements(client, demo):
+    # seven connected networks, two syncs each: the dashboard reads them all at once
+    assert len(demo.connections) == 7
+    assert count_statements(client, "/dashboard/user") <= 12
+    # the network page: both lists' first pages and the stored results, no count
+    assert count_statements(client, "/dashboard/user/github") <= 8
+    assert count_statements(client, "/dashboard/user/github?list=friends&sort=name&q=a") <= 8

@@ -134,8 +134,16 @@ def growth_series(connection: Connection) -> list[dict[str, Any]]:
     missing read is a gap (``None``), never a drop. ``archive`` marks points that came from an
     imported archive (dated by the archive, not by the upload).
     """
+    return growth_series_of([connection.id]).get(connection.id, [])
+
+
+def growth_series_of(connection_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """:func:`growth_series` of several connections, read in one query."""
+    if not connection_ids:
+        return {}
     rows = db.session.execute(
         select(
+            Snapshot.connection_id,
             Snapshot.created_at,
             Snapshot.followers_count,
             Snapshot.friends_count,
@@ -143,34 +151,47 @@ def growth_series(connection: Connection) -> list[dict[str, Any]]:
             Snapshot.archive_date,
             Snapshot.results["source"].as_string().label("source"),
         )
-        .where(Snapshot.connection_id == connection.id, Snapshot.complete.is_(True))
+        .where(Snapshot.connection_id.in_(connection_ids), Snapshot.complete.is_(True))
         .order_by(Snapshot.created_at, Snapshot.id)
     ).all()
-    points = []
+    series: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
-        if row.parts:
-            reads = {name: part["read"] for name, part in row.parts.items()}
-            points.append(
-                {
-                    "at": datetime.fromisoformat(reads["followers"]["as_of"]),
-                    "synced_at": row.created_at,
-                    "followers": _complete_count(reads["followers"]),
-                    "friends": _complete_count(reads["friends"]),
-                    "archive": reads["followers"]["kind"] == "import",
-                }
-            )
-        else:  # stored before parts were recorded
-            points.append(
-                {
-                    "at": row.archive_date or row.created_at,
-                    "synced_at": row.created_at,
-                    "followers": row.followers_count,
-                    "friends": row.friends_count,
-                    "archive": row.source == "import",
-                }
-            )
-    points.sort(key=lambda point: point["at"])
-    return points
+        series.setdefault(row.connection_id, []).append(_growth_point(row))
+    for points in series.values():
+        points.sort(key=lambda point: point["at"])
+    return series
+
+
+def _growth_point(row: Any) -> dict[str, Any]:
+    if row.parts:
+        reads = {name: part["read"] for name, part in row.parts.items()}
+        return {
+            "at": datetime.fromisoformat(reads["followers"]["as_of"]),
+            "synced_at": row.created_at,
+            "followers": _complete_count(reads["followers"]),
+            "friends": _complete_count(reads["friends"]),
+            "archive": reads["followers"]["kind"] == "import",
+        }
+    return {  # stored before parts were recorded
+        "at": row.archive_date or row.created_at,
+        "synced_at": row.created_at,
+        "followers": row.followers_count,
+        "friends": row.friends_count,
+        "archive": row.source == "import",
+    }
+
+
+def latest_runs(connection_ids: list[int]) -> dict[int, SyncRun]:
+    """The newest run of each of several connections (see :func:`latest_run`), one query."""
+    if not connection_ids:
+        return {}
+    newest = (
+        select(func.max(SyncRun.id))
+        .where(SyncRun.connection_id.in_(connection_ids))
+        .group_by(SyncRun.connection_id)
+    )
+    runs = db.session.scalars(select(SyncRun).where(SyncRun.id.in_(newest)))
+    return {run.connection_id: run for run in runs}
 
 
 #: How late a scheduled sync may start before its card says the data is stale.
@@ -283,40 +304,82 @@ def _amount(part: Mapping[str, Any]) -> str:
 
 
 @dataclass
+class CardSnapshot:
+    """What a dashboard card shows of the current snapshot (its big results are not read)."""
+
+    id: int
+    followers_count: int | None
+    friends_count: int | None
+    posts_count: int | None
+    results: dict[str, Any]
+
+
+@dataclass
 class Card:
     """One network card on the dashboard."""
 
     network: Connector
     connection: Connection | None
-    snapshot: Snapshot | None
+    snapshot: CardSnapshot | None
     run: dict[str, Any] | None
     sparkline: dict[str, Any] | None
     fresh: dict[str, Any] | None = None
 
 
+def card_snapshots(connections: list[Connection]) -> dict[int, CardSnapshot]:
+    """The current snapshots of ``connections`` as their cards show them, by connection id,
+    in one query."""
+    ids = [c.current_snapshot_id for c in connections if c.current_snapshot_id is not None]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            Snapshot.connection_id,
+            Snapshot.id,
+            Snapshot.followers_count,
+            Snapshot.friends_count,
+            Snapshot.posts_count,
+            Snapshot.results["source"].as_string().label("source"),
+        ).where(Snapshot.id.in_(ids))
+    ).all()
+    return {
+        row.connection_id: CardSnapshot(
+            id=row.id,
+            followers_count=row.followers_count,
+            friends_count=row.friends_count,
+            posts_count=row.posts_count,
+            results={"source": row.source},
+        )
+        for row in rows
+    }
+
+
 def dashboard_cards(user: User) -> list[Card]:
-    """A card per network, connected or not, in the registry's order."""
+    """A card per network, connected or not, in the registry's order (a fixed number of
+    queries, whatever the number of connections)."""
     connections = user_connections(user)
+    ids = [connection.id for connection in connections.values()]
+    snapshots = card_snapshots(list(connections.values()))
+    growth = growth_series_of(ids)
+    runs = latest_runs(ids)
     cards = []
     for key, info in CONNECTORS.items():
         connection = connections.get(key)
-        snapshot = connection.current_snapshot if connection else None
         sparkline = None
-        if connection is not None:
-            series = growth_series(connection)
-            if len(series) > 1:
-                sparkline = chart(
-                    "line",
-                    [point["at"].date().isoformat() for point in series],
-                    [{"label": "Followers", "data": [p["followers"] for p in series]}],
-                    sparkline=True,
-                )
+        series = growth.get(connection.id, []) if connection is not None else []
+        if len(series) > 1:
+            sparkline = chart(
+                "line",
+                [point["at"].date().isoformat() for point in series],
+                [{"label": "Followers", "data": [p["followers"] for p in series]}],
+                sparkline=True,
+            )
         cards.append(
             Card(
                 network=info,
                 connection=connection,
-                snapshot=snapshot,
-                run=run_state(latest_run(connection)) if connection else None,
+                snapshot=snapshots.get(connection.id) if connection else None,
+                run=run_state(runs.get(connection.id)) if connection else None,
                 sparkline=sparkline,
                 fresh=freshness(connection) if connection else None,
             )
