@@ -23,6 +23,7 @@ from sqlalchemy import (
     false,
     func,
     select,
+    true,
     update,
 )
 from sqlalchemy.engine import Dialect
@@ -421,6 +422,46 @@ class Person(db.Model):  # type: ignore[name-defined,misc]
         Index("ix_people_snapshot_external", "snapshot_id", "external_id", unique=True),
         Index("ix_people_snapshot_handle", "snapshot_id", "handle"),
     )
+
+
+#: The sort keys of the followers and friends lists, by role: the list's flag column, and per
+#: sort name (see :data:`app.dashboard.service.SORTS`) the column or expression it sorts by.
+LIST_SORTS: dict[str, tuple[Any, dict[str, Any]]] = {
+    "followers": (
+        Person.is_follower,
+        {
+            "overlap": Person.my_followers_they_follow,
+            "handle": func.lower(Person.handle),
+            "name": func.lower(Person.name),
+            "count": Person.followers_count,
+            "community": Person.follower_community,
+        },
+    ),
+    "friends": (
+        Person.is_friend,
+        {
+            "overlap": Person.common_friends,
+            "handle": func.lower(Person.handle),
+            "name": func.lower(Person.name),
+            "count": Person.following_count,
+            "community": Person.friend_community,
+        },
+    ),
+}
+
+# One partial index per list and sort, ``(snapshot_id, sort key, id) WHERE <flag>``: a page
+# of a list is an index range read from a keyset position (``app.dashboard.keyset``), in
+# either direction, never a scan and sort of the whole list. Migration 0010_list_indexes.
+for _role, (_flag, _sorts) in LIST_SORTS.items():
+    for _sort, _key in _sorts.items():
+        Index(
+            f"ix_people_{_role}_{_sort}",
+            Person.snapshot_id,
+            _key,
+            Person.id,
+            sqlite_where=_flag == true(),
+            postgresql_where=_flag,
+        )
 
 
 class Follow(db.Model):  # type: ignore[name-defined,misc]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import threading
 from collections import defaultdict
@@ -16,9 +17,10 @@ import requests
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
+from app.dashboard import service
 from app.demo.user import create_demo_user
 from app.extensions import db
-from app.models import Connection, CrossCheck, Person, Snapshot, SyncRun
+from app.models import Connection, CrossCheck, Person, Post, Snapshot, SyncRun
 from app.networks import CONNECTORS
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, UserFactory
@@ -99,38 +101,132 @@ def first_rows(page: str, role: str) -> list[str]:
     return re.findall(r">@([^<]+)</a></td>", section)
 
 
+def sorted_in_sql(snap, role, sort, order, search=""):
+    """The list as one plain SQL sort (the reference): known values first, then by id,
+    both in the list's direction."""
+    key = service.SORTS[role][sort]
+    direction = (lambda column: column.desc()) if order == "desc" else (lambda column: column)
+    query = service.people_query(snap, role, search).with_only_columns(Person.handle)
+    return list(
+        db.session.scalars(query.order_by(key.is_(None), direction(key), direction(Person.id)))
+    )
+
+
 def test_followers_list_sorted_by_overlap(client, demo):
     snap = snapshot_of(demo, "github")
-    expected = db.session.scalars(
-        select(Person.handle)
-        .where(Person.snapshot_id == snap.id, Person.is_follower.is_(True))
-        .order_by(
-            Person.my_followers_they_follow.is_(None),
-            Person.my_followers_they_follow.desc(),
-            func.lower(Person.handle),
-        )
-        .limit(50)
-    ).all()
+    expected = sorted_in_sql(snap, "followers", "overlap", "desc")[:50]
     assert first_rows(text(client.get("/dashboard/user/github")), "followers") == expected
+
+
+def next_link(page: str, role: str, rel: str = "next") -> str | None:
+    section = page.split(f'id="{role}" role="tabpanel"')[1].split("</section>")[0]
+    found = re.search(rf'rel="{rel}" href="([^"]+)"', section)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def walk(client, url: str, role: str, rel: str = "next") -> list[list[str]]:
+    pages = []
+    while url:
+        page = text(client.get(url))
+        pages.append(first_rows(page, role))
+        url = next_link(page, role, rel)
+    return pages
+
+
+@pytest.mark.parametrize("sort", ["overlap", "handle", "name", "count", "community"])
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_next_links_walk_the_whole_list_in_order(client, demo, sort, order):
+    snap = snapshot_of(demo, "bluesky")
+    expected = sorted_in_sql(snap, "followers", sort, order)
+    pages = walk(
+        client, f"/dashboard/user/bluesky?list=followers&sort={sort}&order={order}", "followers"
+    )
+    assert [handle for rows in pages for handle in rows] == expected
+    assert all(len(rows) == 50 for rows in pages[:-1])
+
+
+def test_previous_links_walk_back_to_the_start(client, demo):
+    snap = snapshot_of(demo, "x")
+    expected = sorted_in_sql(snap, "followers", "count", "asc")
+    url = "/dashboard/user/x?list=followers&sort=count&order=asc"
+    last = url
+    while (following := next_link(text(client.get(last)), "followers")) is not None:
+        last = following
+    back = walk(client, last, "followers", rel="prev")
+    assert len(back) > 1
+    assert [handle for rows in reversed(back) for handle in rows] == expected
+    first = text(client.get(url))
+    assert next_link(first, "followers", "prev") is None
+    assert f"1\N{EN DASH}50 of {snap.followers_count:,}" in first
 
 
 def test_friends_list_sort_search_and_pages(client, demo):
     snap = snapshot_of(demo, "x")
-    handles = sorted(
-        db.session.scalars(
-            select(Person.handle).where(Person.snapshot_id == snap.id, Person.is_friend.is_(True))
-        ),
-        key=str.lower,
-    )
+    handles = sorted_in_sql(snap, "friends", "handle", "asc")
     page = text(client.get("/dashboard/user/x?list=friends&sort=handle&order=asc"))
     assert first_rows(page, "friends") == handles[:50]
-    page2 = text(client.get("/dashboard/user/x?list=friends&sort=handle&order=asc&page=2"))
-    assert first_rows(page2, "friends") == handles[50:100]
+    assert f"{snap.friends_count:,} people" in page
+    # an old page-number link still shows that page
+    followers = sorted_in_sql(snap, "followers", "handle", "asc")
+    assert len(followers) > 50
+    page2 = text(client.get("/dashboard/user/x?list=followers&sort=handle&order=asc&page=2"))
+    assert first_rows(page2, "followers") == followers[50:100]
+    assert f"51\N{EN DASH}{min(100, len(followers))} of {snap.followers_count:,}" in page2
     target = handles[7]
     found = text(client.get(f"/dashboard/user/x?list=friends&q=@{target.upper()}"))
     assert target in first_rows(found, "friends")
+    assert "list-total" not in found.split('id="friends" role="tabpanel"')[1]  # no count
     none = text(client.get("/dashboard/user/x?list=friends&q=zzzz-nobody"))
     assert "Nobody matches" in none
+
+
+def test_a_search_is_paged_by_position(client, demo):
+    snap = snapshot_of(demo, "github")
+    expected = sorted_in_sql(snap, "followers", "handle", "desc", "a")
+    assert len(expected) > 50  # more than a page
+    pages = walk(
+        client, "/dashboard/user/github?list=followers&sort=handle&order=desc&q=a", "followers"
+    )
+    assert [handle for rows in pages for handle in rows] == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "after=forged",
+        "before=" + "x" * 3000,
+        "page=0",
+        "page=-3",
+        "page=100000000000",
+        "page=x",
+        "sort=pagerank&order=sideways",
+    ],
+)
+def test_bad_paging_values_show_the_first_page(client, demo, query):
+    snap = snapshot_of(demo, "github")
+    page = text(client.get(f"/dashboard/user/github?list=followers&{query}"))
+    assert first_rows(page, "followers") == sorted_in_sql(snap, "followers", "overlap", "desc")[:50]
+
+
+def test_a_position_of_another_list_or_sort_starts_at_the_top(client, demo):
+    snap = snapshot_of(demo, "github")
+    page = text(client.get("/dashboard/user/github?list=followers&sort=handle&order=asc"))
+    token = next_link(page, "followers").split("after=")[1].split("&")[0].split("#")[0]
+    for query, role, sort, order in (
+        (f"list=friends&sort=handle&order=asc&after={token}", "friends", "handle", "asc"),
+        (f"list=followers&sort=handle&order=desc&after={token}", "followers", "handle", "desc"),
+        (f"list=followers&sort=handle&order=asc&q=b&after={token}", "followers", "handle", "asc"),
+    ):
+        shown = first_rows(text(client.get(f"/dashboard/user/github?{query}")), role)
+        search = "b" if "q=b" in query else ""
+        assert shown == sorted_in_sql(snap, role, sort, order, search)[:50], query
+
+
+def test_a_page_past_the_end_offers_the_way_back(client, demo):
+    page = text(client.get("/dashboard/user/github?list=followers&page=90"))
+    section = page.split('id="followers" role="tabpanel"')[1].split("</section>")[0]
+    assert "No more followers past this point." in section
+    assert next_link(page, "followers", "prev") is not None
 
 
 @pytest.mark.parametrize(
@@ -258,6 +354,16 @@ def test_csv_export_escapes_formulas(client, demo):
     )
     row = next(r for r in rows if r["handle"] == person.handle)
     assert row["name"] == "'" + person.name
+    post = db.session.scalar(select(Post).where(Post.snapshot_id == snap.id))
+    post.text = "@SUM(1+1)*cmd|' /C calc'!A0"
+    post.kind = "-post"
+    db.session.commit()
+    posts = list(
+        csv.DictReader(io.StringIO(download(client, "/dashboard/user/github/export/posts.csv")))
+    )
+    row = next(r for r in posts if r["id"] == post.external_id)
+    assert (row["text"], row["kind"]) == ("'" + post.text, "'-post")
+    assert row["created_at"] == post.created_at.isoformat()
 
 
 def test_drawn_graph_json(client, demo):
@@ -448,3 +554,170 @@ def test_most_positive_and_negative_posts_link_to_the_originals(client, demo):
     for item in (sentiment["most_positive"][0], sentiment["most_negative"][0]):
         assert item["url"] and f'href="{item["url"]}"' in page
         assert f"{item['score']:+.2f}" in page
+
+
+@pytest.fixture
+def small_list(app):
+    """A snapshot of 23 followers: counts with ties and unknowns, names with gaps."""
+    user = UserFactory(username="lister")
+    connection = Connection(user_id=user.id, network="github", source="demo")
+    db.session.add(connection)
+    db.session.commit()
+    snapshot = Snapshot(connection_id=connection.id, complete=True, followers_count=23)
+    db.session.add(snapshot)
+    db.session.commit()
+    for number in range(23):
+        db.session.add(
+            Person(
+                snapshot_id=snapshot.id,
+                external_id=str(number),
+                handle=f"P{number % 7}x{number}",
+                name=None if number % 4 == 0 else f"name {number % 5}",
+                followers_count=None if number % 3 == 0 else number % 4,
+                is_follower=True,
+            )
+        )
+    db.session.add(
+        Person(snapshot_id=snapshot.id, external_id="f", handle="friend", is_friend=True)
+    )
+    db.session.commit()
+    return snapshot
+
+
+@pytest.mark.parametrize("sort", ["count", "name", "handle"])
+@pytest.mark.parametrize("order", ["asc", "desc"])
+@pytest.mark.parametrize("per_page", [1, 4, 5, 30])
+def test_keyset_pages_forward_backward_and_by_offset(small_list, sort, order, per_page):
+    expected = sorted_in_sql(small_list, "followers", sort, order)
+    assert len(expected) == 23 and "friend" not in expected
+
+    def handles(window):
+        return [person.handle for person in window.rows]
+
+    forward, window = (
+        [],
+        service.people_page(small_list, "followers", sort=sort, order=order, per_page=per_page),
+    )
+    pages = [window]
+    while window.has_next:
+        window = service.people_page(
+            small_list, "followers", sort=sort, order=order, after=window.last, per_page=per_page
+        )
+        pages.append(window)
+    for page in pages:
+        assert page.start == len(forward)
+        forward += handles(page)
+    assert forward == expected
+    # backwards from the last page gives the same pages
+    back = pages[-1]
+    for page in reversed(pages[:-1]):
+        back = service.people_page(
+            small_list, "followers", sort=sort, order=order, before=back.first, per_page=per_page
+        )
+        assert handles(back) == handles(page) and back.start == page.start
+    assert not back.has_prev
+    # the old page numbers land on the same rows
+    for number, page in enumerate(pages, 1):
+        by_number = service.people_page(
+            small_list, "followers", sort=sort, order=order, page=number, per_page=per_page
+        )
+        assert handles(by_number) == handles(page)
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind"),
+    [
+        ("x", int),
+        ([0, 1, 2], int),
+        ([2, None, 1, 0], int),
+        ([1, 5, 1, 0], int),
+        ([0, "a", 1, 0], int),
+        ([0, 1, 1, 0], str),
+        ([0, True, 1, 0], int),
+        ([0, 1, 1, -1], int),
+        ([0, "x" * 1001, 1, 0], str),
+        ([0, 1, "1", 0], int),
+    ],
+)
+def test_positions_are_checked(raw, kind):
+    from app.dashboard import keyset
+
+    with pytest.raises(keyset.TokenError):
+        keyset.Position.load(raw, kind)
+    assert keyset.Position.load([1, None, 3, 4], kind) == keyset.Position(1, None, 3, 4)
+
+
+def redis_or_skip(url: str):
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
+    try:
+        client.ping()
+    except redis.RedisError:
+        pytest.skip("no Redis at " + url)
+    return client
+
+
+def test_fragments_are_kept_per_user_and_snapshot(app, client, demo):
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/7"
+    store = redis_or_skip(url)
+    app.config.update(REDIS_URL=url, FRAGMENT_CACHE=True)
+    connection = connection_of(demo, "github")
+    snap = connection.current_snapshot
+    prefix = f"md:fragment:v1:{demo.id}:{snap.id}:"
+    for found in store.scan_iter(prefix + "*"):
+        store.delete(found)
+    first = text(client.get("/dashboard/user/github"))
+    kept = sorted(store.scan_iter(prefix + "*"))
+    assert len(kept) == 3  # the overview and both lists
+    # a kept fragment is served as stored: a row changed under the same snapshot is not read
+    shown = first_rows(first, "followers")[0]
+    person = db.session.scalar(
+        select(Person).where(Person.snapshot_id == snap.id, Person.handle == shown)
+    )
+    person.handle = "renamed-under-the-cache"
+    db.session.commit()
+    again = text(client.get("/dashboard/user/github"))
+    assert first_rows(again, "followers")[0] == shown
+    # another sort is another fragment
+    text(client.get("/dashboard/user/github?list=followers&sort=handle"))
+    assert len(list(store.scan_iter(prefix + "*"))) == 4
+    # a new snapshot misses: the page reads the rows again
+    older = db.session.scalar(
+        select(Snapshot.id).where(Snapshot.connection_id == connection.id, Snapshot.id != snap.id)
+    )
+    connection.current_snapshot_id = older
+    db.session.commit()
+    fresh = text(client.get("/dashboard/user/github"))
+    assert any(store.scan_iter(f"md:fragment:v1:{demo.id}:{older}:*"))
+    assert "renamed-under-the-cache" not in fresh
+    # with Redis gone the page still renders
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    assert client.get("/dashboard/user/github").status_code == 200
+    for found in store.scan_iter(f"md:fragment:v1:{demo.id}:*"):
+        store.delete(found)
+
+
+def count_statements(client, url: str) -> int:
+    from sqlalchemy import event
+
+    seen = []
+
+    def listen(*args):
+        seen.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    return len(seen)
+
+
+def test_pages_run_a_fixed_number_of_statements(client, demo):
+    # seven connected networks, two syncs each: the dashboard reads them all at once
+    assert len(demo.connections) == 7
+    assert count_statements(client, "/dashboard/user") <= 12
+    # the network page: both lists' first pages and the stored results, no count
+    assert count_statements(client, "/dashboard/user/github") <= 8
+    assert count_statements(client, "/dashboard/user/github?list=friends&sort=name&q=a") <= 8

@@ -23,6 +23,7 @@ from app.extensions import db
 from app.models import CrossCheck
 from app.sync.matches import refresh_matches
 from tests.conftest import csrf_token
+from tests.factories import PASSWORD, UserFactory
 
 LABELS = {"github": "GitHub", "mastodon": "Mastodon", "bluesky": "Bluesky", "x": "X"}
 DEMO_PASSWORD = "demo password 1"
@@ -140,18 +141,52 @@ def test_each_bar_links_to_its_people(client, demo):
     page = client.get("/dashboard/user").get_data(as_text=True)
     for combo in results["combinations"]:
         anchor = service.overlap_id(combo["networks"])
-        assert f'href="#{anchor}"' in page
-        section = page.split(f'id="{anchor}"', 1)[1].split("</section>", 1)[0]
+        url = f"/dashboard/user/matches?combo={anchor}"
+        assert f'href="{url}"' in page
+        listing = client.get(url).get_data(as_text=True)
+        table = listing.split('id="matches"', 1)[1].split("</table>", 1)[0]
         members = [
             match
             for match in results["matches"]
             if not match["weak"]
             and sorted(p["network"] for p in match["people"]) == combo["networks"]
         ]
-        assert section.count("<li>") == combo["people"] == len(members)
+        assert table.count("<tr>") - 1 == combo["people"] == len(members)  # less the header
         for match in members:
             for found in match["people"]:
-                assert f"@{found['handle']}" in section
+                assert f"@{found['handle']}" in table
+
+
+def test_the_dashboard_lists_only_the_top_matches(client, demo):
+    results = db.session.get(CrossCheck, demo.id).results
+    strong = [match for match in results["matches"] if not match["weak"]]
+    assert len(strong) > service.TOP_MATCHES
+    page = client.get("/dashboard/user").get_data(as_text=True)
+    top = page.split('id="top-matches"', 1)[1].split("</table>", 1)[0]
+    assert top.count("<tr>") - 1 == service.TOP_MATCHES
+    assert f"All {len(strong)} people matched by a link or handle" in page
+    # the full list, a page at a time, strongest first, then the weak ones apart
+    listed = []
+    url = "/dashboard/user/matches"
+    while url:
+        body = client.get(url).get_data(as_text=True)
+        listed += re.findall(r"<tr>\s*<td>(.*?)</td>", body.split('id="matches"', 1)[1], re.S)
+        found = re.search(r'rel="next" href="([^"]+)"', body)
+        url = found.group(1).replace("&amp;", "&") if found else None
+    assert len(listed) == len(strong)
+    weak = client.get("/dashboard/user/matches?kind=weak").get_data(as_text=True)
+    weak_listed = sum(1 for match in results["matches"] if match["weak"])
+    assert weak_listed > 1
+    assert f"{weak_listed} people listed: a weak signal" in weak
+
+
+def test_the_matches_page_is_the_users_own(app, demo):
+    assert app.test_client().get("/dashboard/user/matches").status_code == 302  # sign in
+    UserFactory(username="intruder")
+    intruder = app.test_client()
+    token = csrf_token(intruder, "/signin")
+    intruder.post("/signin", data={"login": "intruder", "password": PASSWORD, "csrf_token": token})
+    assert intruder.get("/dashboard/user/matches").status_code == 404  # no check of theirs
 
 
 def test_no_inline_script_or_style_in_the_chart(client, demo):

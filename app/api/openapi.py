@@ -89,7 +89,10 @@ def _page_schema(item: str) -> dict[str, Any]:
             "order": {"type": "string"},
             "q": {"type": "string"},
             "limit": {"type": "integer"},
-            "total": {"type": "integer"},
+            "total": {
+                "type": ["integer", "null"],
+                "description": "The list's size; null for a followers or friends search.",
+            },
             "items": {"type": "array", "items": _ref(item)},
             "next_cursor": NULLABLE_STR,
             "previous_cursor": NULLABLE_STR,

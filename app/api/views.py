@@ -31,7 +31,7 @@ from werkzeug.exceptions import HTTPException
 from app.analysis import export as builders
 from app.api import cursors, tokens
 from app.api.openapi import openapi_document
-from app.dashboard import service
+from app.dashboard import keyset, service
 from app.extensions import client_address, csrf, limiter
 from app.models import ApiToken, Connection, Snapshot, User
 from app.networks import CONNECTORS
@@ -237,10 +237,9 @@ def page_state(snapshot: Snapshot, kind: str, sorts: Mapping[str, Any] | None) -
 
 
 def paged(state: dict[str, Any], found: Pagination, items: list[Any]) -> dict[str, Any]:
-    """A page of ``items`` with its total and the cursors of the pages around it."""
+    """A page of posts with its total and the cursors of the pages around it."""
     page = state["page"]
     return {
-        **{key: state[key] for key in ("sort", "order", "q") if key in state},
         "limit": state["limit"],
         "total": found.total,
         "items": items,
@@ -249,26 +248,58 @@ def paged(state: dict[str, Any], found: Pagination, items: list[Any]) -> dict[st
     }
 
 
+def position(state: Mapping[str, Any], key: str) -> keyset.Position | None:
+    """The keyset position a people cursor starts ``after`` (or ends ``before``)."""
+    if key not in state:
+        return None
+    kind = str if state["sort"] in service.TEXT_SORTS else int
+    try:
+        return keyset.Position.load(state[key], kind)
+    except keyset.TokenError:  # pragma: no cover - signed by us, so only a changed format
+        abort(400, "The cursor is not valid.")
+
+
 @bp.route("/networks/<network>/followers", defaults={"role": "followers"})
 @bp.route("/networks/<network>/friends", defaults={"role": "friends"})
 def people(network: str, role: str) -> Response:
-    """Followers or friends, sorted and searched like the lists, a page at a time."""
+    """Followers or friends, sorted and searched like the lists, a page at a time.
+
+    Paged by position (a keyset cursor), so a deep page costs what the first one does;
+    ``total`` is the list's size stored with the sync, ``null`` with a search.
+    """
     _, snapshot = service.snapshot_or_404(me(), network)
     state = page_state(snapshot, role, service.SORTS[role])
+    state.pop("page", None)
     found = service.people_page(
         snapshot,
         role,
         sort=state["sort"],
         order=state["order"],
         search=state["q"],
-        page=service.clean_page(state["page"]),
+        after=position(state, "after"),
+        before=position(state, "before"),
         per_page=state["limit"],
     )
+    base = {key: state[key] for key in ("snapshot", "kind", "sort", "order", "q", "limit")}
     items = [
-        {"id": person.external_id, **service.person_row(person, role)} for person in found.items
+        {"id": person.external_id, **service.person_row(person, role)} for person in found.rows
     ]
+    next_cursor = previous_cursor = None
+    if found.has_next and found.last is not None:
+        next_cursor = cursors.encode({**base, "after": found.last.dump()})
+    if found.has_prev:
+        previous_cursor = cursors.encode(
+            {**base, "before": found.first.dump()} if found.first is not None else base
+        )
     return jsonify(
-        network=network, list=role, snapshot_id=snapshot.id, **paged(state, found, items)
+        network=network,
+        list=role,
+        snapshot_id=snapshot.id,
+        **{key: state[key] for key in ("sort", "order", "q", "limit")},
+        total=service.list_total(snapshot, role, state["q"]),
+        items=items,
+        next_cursor=next_cursor,
+        previous_cursor=previous_cursor,
     )
 
 

@@ -6,6 +6,7 @@ calls a network, and nothing is computed in templates.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -14,12 +15,14 @@ from typing import Any
 
 from flask import abort
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, asc, desc, func, or_, select
+from sqlalchemy import Select, func, or_, select
 
 from app.analysis import export as builders
 from app.analysis.matching import combinations_of_listed
+from app.dashboard import keyset
 from app.extensions import db
 from app.models import (
+    LIST_SORTS,
     Connection,
     CrossCheck,
     Follow,
@@ -37,23 +40,12 @@ from app.sync.runner import INTERRUPTED, is_stale
 
 ROLES = ("followers", "friends")
 PER_PAGE = 50
-#: Sortable list columns: URL name -> (column, label).
-SORTS: dict[str, dict[str, Any]] = {
-    "followers": {
-        "overlap": Person.my_followers_they_follow,
-        "handle": func.lower(Person.handle),
-        "name": func.lower(Person.name),
-        "count": Person.followers_count,
-        "community": Person.follower_community,
-    },
-    "friends": {
-        "overlap": Person.common_friends,
-        "handle": func.lower(Person.handle),
-        "name": func.lower(Person.name),
-        "count": Person.following_count,
-        "community": Person.friend_community,
-    },
-}
+#: Sortable list columns: URL name -> sort column or expression (indexed per list, see
+#: :data:`app.models.LIST_SORTS`).
+SORTS: dict[str, dict[str, Any]] = {role: sorts for role, (_, sorts) in LIST_SORTS.items()}
+#: Sorts whose values are text (the others are whole numbers), and the one that is never
+#: unknown.
+TEXT_SORTS, NEVER_NULL_SORTS = frozenset({"handle", "name"}), frozenset({"handle"})
 DATASETS = {
     "followers": ("csv", "json"),
     "friends": ("csv", "json"),
@@ -142,8 +134,16 @@ def growth_series(connection: Connection) -> list[dict[str, Any]]:
     missing read is a gap (``None``), never a drop. ``archive`` marks points that came from an
     imported archive (dated by the archive, not by the upload).
     """
+    return growth_series_of([connection.id]).get(connection.id, [])
+
+
+def growth_series_of(connection_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """:func:`growth_series` of several connections, read in one query."""
+    if not connection_ids:
+        return {}
     rows = db.session.execute(
         select(
+            Snapshot.connection_id,
             Snapshot.created_at,
             Snapshot.followers_count,
             Snapshot.friends_count,
@@ -151,34 +151,47 @@ def growth_series(connection: Connection) -> list[dict[str, Any]]:
             Snapshot.archive_date,
             Snapshot.results["source"].as_string().label("source"),
         )
-        .where(Snapshot.connection_id == connection.id, Snapshot.complete.is_(True))
+        .where(Snapshot.connection_id.in_(connection_ids), Snapshot.complete.is_(True))
         .order_by(Snapshot.created_at, Snapshot.id)
     ).all()
-    points = []
+    series: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
-        if row.parts:
-            reads = {name: part["read"] for name, part in row.parts.items()}
-            points.append(
-                {
-                    "at": datetime.fromisoformat(reads["followers"]["as_of"]),
-                    "synced_at": row.created_at,
-                    "followers": _complete_count(reads["followers"]),
-                    "friends": _complete_count(reads["friends"]),
-                    "archive": reads["followers"]["kind"] == "import",
-                }
-            )
-        else:  # stored before parts were recorded
-            points.append(
-                {
-                    "at": row.archive_date or row.created_at,
-                    "synced_at": row.created_at,
-                    "followers": row.followers_count,
-                    "friends": row.friends_count,
-                    "archive": row.source == "import",
-                }
-            )
-    points.sort(key=lambda point: point["at"])
-    return points
+        series.setdefault(row.connection_id, []).append(_growth_point(row))
+    for points in series.values():
+        points.sort(key=lambda point: point["at"])
+    return series
+
+
+def _growth_point(row: Any) -> dict[str, Any]:
+    if row.parts:
+        reads = {name: part["read"] for name, part in row.parts.items()}
+        return {
+            "at": datetime.fromisoformat(reads["followers"]["as_of"]),
+            "synced_at": row.created_at,
+            "followers": _complete_count(reads["followers"]),
+            "friends": _complete_count(reads["friends"]),
+            "archive": reads["followers"]["kind"] == "import",
+        }
+    return {  # stored before parts were recorded
+        "at": row.archive_date or row.created_at,
+        "synced_at": row.created_at,
+        "followers": row.followers_count,
+        "friends": row.friends_count,
+        "archive": row.source == "import",
+    }
+
+
+def latest_runs(connection_ids: list[int]) -> dict[int, SyncRun]:
+    """The newest run of each of several connections (see :func:`latest_run`), one query."""
+    if not connection_ids:
+        return {}
+    newest = (
+        select(func.max(SyncRun.id))
+        .where(SyncRun.connection_id.in_(connection_ids))
+        .group_by(SyncRun.connection_id)
+    )
+    runs = db.session.scalars(select(SyncRun).where(SyncRun.id.in_(newest)))
+    return {run.connection_id: run for run in runs}
 
 
 #: How late a scheduled sync may start before its card says the data is stale.
@@ -291,40 +304,82 @@ def _amount(part: Mapping[str, Any]) -> str:
 
 
 @dataclass
+class CardSnapshot:
+    """What a dashboard card shows of the current snapshot (its big results are not read)."""
+
+    id: int
+    followers_count: int | None
+    friends_count: int | None
+    posts_count: int | None
+    results: dict[str, Any]
+
+
+@dataclass
 class Card:
     """One network card on the dashboard."""
 
     network: Connector
     connection: Connection | None
-    snapshot: Snapshot | None
+    snapshot: CardSnapshot | None
     run: dict[str, Any] | None
     sparkline: dict[str, Any] | None
     fresh: dict[str, Any] | None = None
 
 
+def card_snapshots(connections: list[Connection]) -> dict[int, CardSnapshot]:
+    """The current snapshots of ``connections`` as their cards show them, by connection id,
+    in one query."""
+    ids = [c.current_snapshot_id for c in connections if c.current_snapshot_id is not None]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            Snapshot.connection_id,
+            Snapshot.id,
+            Snapshot.followers_count,
+            Snapshot.friends_count,
+            Snapshot.posts_count,
+            Snapshot.results["source"].as_string().label("source"),
+        ).where(Snapshot.id.in_(ids))
+    ).all()
+    return {
+        row.connection_id: CardSnapshot(
+            id=row.id,
+            followers_count=row.followers_count,
+            friends_count=row.friends_count,
+            posts_count=row.posts_count,
+            results={"source": row.source},
+        )
+        for row in rows
+    }
+
+
 def dashboard_cards(user: User) -> list[Card]:
-    """A card per network, connected or not, in the registry's order."""
+    """A card per network, connected or not, in the registry's order (a fixed number of
+    queries, whatever the number of connections)."""
     connections = user_connections(user)
+    ids = [connection.id for connection in connections.values()]
+    snapshots = card_snapshots(list(connections.values()))
+    growth = growth_series_of(ids)
+    runs = latest_runs(ids)
     cards = []
     for key, info in CONNECTORS.items():
         connection = connections.get(key)
-        snapshot = connection.current_snapshot if connection else None
         sparkline = None
-        if connection is not None:
-            series = growth_series(connection)
-            if len(series) > 1:
-                sparkline = chart(
-                    "line",
-                    [point["at"].date().isoformat() for point in series],
-                    [{"label": "Followers", "data": [p["followers"] for p in series]}],
-                    sparkline=True,
-                )
+        series = growth.get(connection.id, []) if connection is not None else []
+        if len(series) > 1:
+            sparkline = chart(
+                "line",
+                [point["at"].date().isoformat() for point in series],
+                [{"label": "Followers", "data": [p["followers"] for p in series]}],
+                sparkline=True,
+            )
         cards.append(
             Card(
                 network=info,
                 connection=connection,
-                snapshot=snapshot,
-                run=run_state(latest_run(connection)) if connection else None,
+                snapshot=snapshots.get(connection.id) if connection else None,
+                run=run_state(runs.get(connection.id)) if connection else None,
                 sparkline=sparkline,
                 fresh=freshness(connection) if connection else None,
             )
@@ -443,8 +498,8 @@ def heatmap_rows(timeline: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def people_query(snapshot: Snapshot, role: str, search: str = "") -> Select[Any]:
     """Followers or friends of ``snapshot``, optionally filtered by handle or name."""
-    flag = Person.is_follower if role == "followers" else Person.is_friend
-    query = select(Person).where(Person.snapshot_id == snapshot.id, flag.is_(True))
+    flag = LIST_SORTS[role][0]
+    query = select(Person).where(Person.snapshot_id == snapshot.id, flag)
     search = search.strip().lstrip("@").lower()
     if search:
         escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -460,6 +515,11 @@ def people_query(snapshot: Snapshot, role: str, search: str = "") -> Select[Any]
 
 #: The longest search the lists take, and the highest page number asked for.
 SEARCH_MAX, PAGE_MAX = 200, 100_000
+#: Old ``?page=N`` links are served by offset up to this page (deeper ones show page 1):
+#: lists page by position now (``?after=``), and an offset costs a read of what it skips.
+LEGACY_PAGE_MAX = 100
+#: The salt of the lists' position tokens (the API's cursors have their own).
+LIST_SALT = "list-position"
 
 
 def clean_search(text: str) -> str:
@@ -475,6 +535,25 @@ def clean_page(page: int | None) -> int:
     return min(page, PAGE_MAX)
 
 
+def clean_sort(role: str, sort: str | None, order: str | None) -> tuple[str, str]:
+    """A list's sort and order as asked, or the default (most overlap first)."""
+    sort = sort if sort in SORTS[role] else "overlap"
+    return sort, "asc" if order == "asc" else "desc"
+
+
+def list_order(snapshot: Snapshot, role: str, sort: str, order: str) -> keyset.Order:
+    """The keyset order of a list: ``sort`` (a key of :data:`SORTS`), then the row id, both
+    ``order``; unknown values last."""
+    return keyset.Order(
+        key=SORTS[role][sort],
+        tiebreak=Person.id,
+        scope=((Person.snapshot_id, snapshot.id),),
+        descending=order == "desc",
+        nullable=sort not in NEVER_NULL_SORTS,
+        kind=str if sort in TEXT_SORTS else int,
+    )
+
+
 def people_page(
     snapshot: Snapshot,
     role: str,
@@ -482,19 +561,132 @@ def people_page(
     sort: str = "overlap",
     order: str = "desc",
     search: str = "",
+    after: keyset.Position | None = None,
+    before: keyset.Position | None = None,
+    offset: int = 0,
     page: int = 1,
     per_page: int = PER_PAGE,
-) -> Pagination:
-    """One page of a followers or friends list, sorted and searched in the database."""
-    columns = SORTS[role]
-    column = columns.get(sort, columns["overlap"])
-    direction = asc if order == "asc" else desc
-    query = people_query(snapshot, role, search).order_by(
-        column.is_(None),  # unknown values last, whichever the direction
-        direction(column),
-        func.lower(Person.handle),
+) -> keyset.Window:
+    """One page of a followers or friends list, sorted and searched in the database.
+
+    Read by position (:mod:`app.dashboard.keyset`) from the list's index: the page after
+    ``after``, the page before ``before``, else the first page (or the one ``offset`` rows
+    in; ``page`` counts pages of ``per_page`` the same way). No count: the list's size is
+    stored with the snapshot (:func:`list_total`).
+    """
+    sort, order = clean_sort(role, sort, order)
+    per_page = min(max(per_page, 1), 200)
+    offset = offset or (clean_page(page) - 1) * per_page
+    return keyset.page(
+        db.session,
+        people_query(snapshot, role, search),
+        list_order(snapshot, role, sort, order),
+        per_page=per_page,
+        after=after,
+        before=before,
+        offset=offset,
     )
-    return db.paginate(query, page=page, per_page=per_page, max_per_page=200, error_out=False)
+
+
+def list_total(snapshot: Snapshot, role: str, search: str = "") -> int | None:
+    """How many people the list has: stored with the snapshot; ``None`` for a search (a
+    search is paged without a count) or when the list was not read."""
+    if search.strip().lstrip("@"):
+        return None
+    return snapshot.followers_count if role == "followers" else snapshot.friends_count
+
+
+def _list_binding(snapshot: Snapshot, role: str, sort: str, order: str, search: str) -> list:
+    digest = hashlib.sha256(search.strip().lstrip("@").lower().encode()).hexdigest()[:16]
+    return [snapshot.id, role, sort, order, digest]
+
+
+def list_token(
+    snapshot: Snapshot, role: str, sort: str, order: str, search: str, position: keyset.Position
+) -> str:
+    """A signed token of ``position`` in one list of one snapshot, sorted and searched so
+    (the ``after``/``before`` of the pages' links)."""
+    binding = _list_binding(snapshot, role, sort, order, search)
+    return keyset.sign([*binding, position.dump()], LIST_SALT)
+
+
+def list_position(
+    token: str | None, snapshot: Snapshot, role: str, sort: str, order: str, search: str
+) -> keyset.Position | None:
+    """The position in a :func:`list_token`; ``None`` for no token, a forged or broken one,
+    or one of another list, sort, search or sync (the page then starts at the top)."""
+    if not token:
+        return None
+    try:
+        state = keyset.unsign(token, LIST_SALT)
+        binding = _list_binding(snapshot, role, sort, order, search)
+        if not isinstance(state, list) or len(state) != 6 or state[:5] != binding:
+            return None
+        return keyset.Position.load(state[5], str if sort in TEXT_SORTS else int)
+    except keyset.TokenError:
+        return None
+
+
+@dataclass
+class ListPage:
+    """A list as a page shows it: rows, where they sit in the list, and the links around."""
+
+    role: str
+    rows: list[dict[str, Any]]
+    start: int
+    end: int
+    total: int | None
+    prev_url: str | None
+    next_url: str | None
+
+
+def list_page(
+    snapshot: Snapshot,
+    role: str,
+    *,
+    sort: str,
+    order: str,
+    search: str,
+    args: Mapping[str, Any],
+    url: Any,
+) -> ListPage:
+    """The page of a list that ``args`` (``after``, ``before`` or a legacy ``page``) asks
+    for, with links to the pages around it made by ``url(after=...)`` / ``url(before=...)``.
+    """
+    sort, order = clean_sort(role, sort, order)
+    after = list_position(args.get("after"), snapshot, role, sort, order, search)
+    before = (
+        None if after else list_position(args.get("before"), snapshot, role, sort, order, search)
+    )
+    offset = 0
+    number = args.get("page")
+    if after is None and before is None and isinstance(number, int) and number > 1:
+        offset = (number - 1) * PER_PAGE if number <= LEGACY_PAGE_MAX else 0
+    window = people_page(
+        snapshot,
+        role,
+        sort=sort,
+        order=order,
+        search=search,
+        after=after,
+        before=before,
+        offset=offset,
+    )
+
+    def link(position: keyset.Position | None, key: str) -> str | None:
+        if position is None:
+            return None
+        return str(url(**{key: list_token(snapshot, role, sort, order, search, position)}))
+
+    return ListPage(
+        role=role,
+        rows=[person_row(person, role) for person in window.rows],
+        start=window.start,
+        end=window.end,
+        total=list_total(snapshot, role, search),
+        prev_url=(link(window.first, "before") or str(url())) if window.has_prev else None,
+        next_url=link(window.last, "after") if window.has_next else None,
+    )
 
 
 def person_row(person: Any, role: str) -> dict[str, Any]:
@@ -533,15 +725,79 @@ def stream_rows(query: Select[*tuple[Any, ...]], batch: int = 1000) -> Iterator[
     return rows()
 
 
-def stream_people(snapshot: Snapshot, role: str) -> Iterator[dict[str, Any]]:
-    """Every follower or friend row, in handle order, read in batches."""
-    flag = Person.is_follower if role == "followers" else Person.is_friend
+def stream_people(snapshot: Snapshot, role: str) -> Iterator[Any]:
+    """Every follower or friend as a row of the export's columns (:data:`export columns
+    <app.analysis.export.FOLLOWER_COLUMNS>`, in their order), in handle order, read in
+    batches from a server-side cursor: only those columns, no ORM objects."""
+    follower = role == "followers"
+    flag = LIST_SORTS[role][0]
     query = (
-        select(*Person.__table__.c)
-        .where(Person.snapshot_id == snapshot.id, flag.is_(True))
+        select(
+            Person.handle,
+            Person.name,
+            Person.followers_count,
+            Person.following_count,
+            Person.my_followers_they_follow if follower else Person.common_friends,
+            Person.is_friend if follower else Person.is_follower,
+            Person.follower_community if follower else Person.friend_community,
+        )
+        .where(Person.snapshot_id == snapshot.id, flag)
         .order_by(func.lower(Person.handle), Person.id)
     )
-    return (person_row(row, role) for row in stream_rows(query))
+    return stream_rows(query, 2000)
+
+
+def _people_cells(rows: Iterator[Any]) -> Iterator[tuple[Any, ...]]:
+    """:func:`stream_people` rows as safe CSV cells (the export's escaping, done only where
+    a cell can hold text)."""
+    cell = builders.text_cell
+    for handle, name, followers, following, overlap, back, community in rows:
+        yield (
+            cell(handle),
+            cell(name),
+            followers,
+            following,
+            overlap,
+            "true" if back else "false",
+            community,
+        )
+
+
+def _post_cells(snapshot: Snapshot) -> Iterator[tuple[Any, ...]]:
+    """Every post as safe CSV cells of :data:`~app.analysis.export.POST_COLUMNS`, newest
+    first, read in batches of only those columns."""
+    cell = builders.text_cell
+    query = (
+        select(
+            Post.external_id,
+            Post.created_at,
+            Post.kind,
+            Post.text,
+            Post.url,
+            Post.reply_count,
+            Post.like_count,
+            Post.repost_count,
+            Post.sentiment_label,
+            Post.sentiment_score,
+        )
+        .where(Post.snapshot_id == snapshot.id)
+        .order_by(Post.created_at.desc(), Post.id)
+    )
+    for post_id, at, kind, body, url, replies, likes, reposts, label, score in stream_rows(
+        query, 2000
+    ):
+        yield (
+            cell(post_id),
+            at.isoformat(),
+            cell(kind),
+            cell(body),
+            cell(url),
+            replies,
+            likes,
+            reposts,
+            cell(label),
+            score,
+        )
 
 
 def stream_posts(snapshot: Snapshot) -> Iterator[dict[str, Any]]:
@@ -609,11 +865,11 @@ def export_stream(
         columns = builders.FOLLOWER_COLUMNS if dataset == "followers" else builders.FRIEND_COLUMNS
         rows = stream_people(snapshot, dataset)
         if fmt == "csv":
-            return builders.csv_stream(rows, columns)
-        return builders.json_stream({key: row[key] for key in columns} for row in rows)
+            return builders.csv_rows_stream(_people_cells(rows), columns)
+        return builders.json_stream(dict(zip(columns, row, strict=True)) for row in rows)
     if dataset == "posts":
         if fmt == "csv":
-            return builders.csv_stream(stream_posts(snapshot), builders.POST_COLUMNS)
+            return builders.csv_rows_stream(_post_cells(snapshot), builders.POST_COLUMNS)
         return builders.json_stream(stream_posts(snapshot))
     graph = graph_document(connection, snapshot, dataset.removesuffix("-graph"))
     return {
@@ -635,6 +891,48 @@ def cross_check(user: User) -> dict[str, Any] | None:
     if check is None or len(check.results.get("networks", [])) < 2:
         return None
     return check.results
+
+
+#: Matches shown on the dashboard itself; the rest are on the matches page, a page at a time.
+TOP_MATCHES = 10
+
+
+def top_matches(cross: Mapping[str, Any] | None, top: int = TOP_MATCHES) -> dict[str, Any]:
+    """The dashboard's summary of the listed matches: the ``top`` strongest (link or handle)
+    and how many strong and weak ones are listed in all."""
+    listed = (cross or {}).get("matches") or []
+    strong = [match for match in listed if not match["weak"]]
+    return {
+        "top": strong[:top],
+        "strong": len(strong),
+        "weak": len(listed) - len(strong),
+    }
+
+
+def matches_page(
+    cross: Mapping[str, Any], *, combo: str = "", weak: bool = False, page: int = 1
+) -> dict[str, Any]:
+    """One page of the stored matches: the strong ones (only those on exactly the networks
+    of the overlap bar ``combo``, an :func:`overlap_id`, when given), or the weak ones."""
+    listed = cross.get("matches") or []
+    chosen = [match for match in listed if bool(match["weak"]) == weak]
+    if combo and not weak:
+        chosen = [
+            match
+            for match in chosen
+            if overlap_id(sorted(person["network"] for person in match["people"])) == combo
+        ]
+    pages = max(1, math.ceil(len(chosen) / PER_PAGE))
+    page = min(clean_page(page), pages)
+    return {
+        "rows": chosen[(page - 1) * PER_PAGE : page * PER_PAGE],
+        "total": len(chosen),
+        "page": page,
+        "pages": pages,
+        "start": (page - 1) * PER_PAGE,
+        "weak": weak,
+        "combo": combo if not weak else "",
+    }
 
 
 def drawable(graph: Mapping[str, Any], *, covered: int | None, total: int | None) -> dict:

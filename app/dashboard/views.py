@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from flask import (
@@ -23,7 +24,7 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.dashboard import service
+from app.dashboard import cache, service
 from app.dashboard.forms import ConfirmForm, ImportForm, ScheduleForm
 from app.extensions import db
 from app.filters import user_zone
@@ -62,7 +63,35 @@ def home() -> str:
         changes=changes,
         since=since,
         overlap=service.overlap_chart(cross),
+        matches=service.top_matches(cross),
         confirm_form=ConfirmForm(),
+        labels={key: info.label for key, info in CONNECTORS.items()},
+    )
+
+
+@bp.route("/user/matches")
+@login_required
+def matches() -> str:
+    """Every listed cross-network match, a page at a time (the dashboard shows the top few):
+    the strong ones, or one overlap bar's (``combo``), or the weak name-only ones."""
+    cross = service.cross_check(me())
+    if cross is None:
+        abort(404)
+    combo = request.args.get("combo", "")[:200]
+    found = service.matches_page(
+        cross,
+        combo=combo,
+        weak=request.args.get("kind") == "weak",
+        page=request.args.get("page", 1, type=int),
+    )
+    names = {
+        bar["id"]: bar["names"] for bar in (service.overlap_chart(cross) or {}).get("bars", [])
+    }
+    return render_template(
+        "dashboard/matches.html",
+        cross=cross,
+        found=found,
+        combo_name=names.get(found["combo"]),
         labels={key: info.label for key, info in CONNECTORS.items()},
     )
 
@@ -86,25 +115,48 @@ def network(network: str) -> str:
     role = request.args.get("list", "followers")
     if role not in service.ROLES:
         role = "followers"
-    sort = request.args.get("sort", "overlap")
-    order = request.args.get("order", "desc")
+    sort, order = service.clean_sort(
+        role, request.args.get("sort", "overlap"), request.args.get("order", "desc")
+    )
     search = service.clean_search(request.args.get("q", ""))
-    page = service.clean_page(request.args.get("page", 1, type=int))
-    lists = {}
+    args = {
+        "after": request.args.get("after"),
+        "before": request.args.get("before"),
+        "page": service.clean_page(request.args.get("page", 1, type=int)),
+    }
+    tables = {}
     for name in service.ROLES:
         mine = name == role
-        found = service.people_page(
+        shown = (sort, order, search) if mine else ("overlap", "desc", "")
+        asked = args if mine else {}
+        tables[name] = cache.fragment(
+            me().id,
             snapshot,
-            name,
-            sort=sort if mine else "overlap",
-            order=order if mine else "desc",
-            search=search if mine else "",
-            page=page if mine else 1,
+            "list",
+            {"role": name, "shown": shown, "asked": asked, "active": role},
+            partial(_render_list, snapshot, info, name, shown, asked, role),
         )
-        lists[name] = (found, [service.person_row(person, name) for person in found.items])
     results = snapshot.results
     growth = service.growth_series(connection)
     fresh = service.freshness(connection)
+    zone = user_zone()
+    charts = service.network_charts(results, growth, zone)
+    confident = request.args.get("confident") == "1"
+    overview = cache.fragment(
+        me().id,
+        snapshot,
+        "overview",
+        {"zone": str(zone), "confident": confident, "timezone": me().timezone},
+        lambda: render_template(
+            "dashboard/_overview.html",
+            network=info,
+            snapshot=snapshot,
+            results=results,
+            charts=charts,
+            heatmap=service.heatmap_rows(results.get("timeline") or {}),
+            parts={row["part"]: row for row in service.part_rows(snapshot)},
+        ),
+    )
     return render_template(
         "dashboard/network.html",
         network=info,
@@ -112,22 +164,46 @@ def network(network: str) -> str:
         snapshot=snapshot,
         results=results,
         run=run,
-        charts=service.network_charts(results, growth, user_zone()),
-        heatmap=service.heatmap_rows(results.get("timeline") or {}),
-        role=role,
-        sort=sort,
-        order=order,
-        search=search,
-        followers_page=lists["followers"][0],
-        followers_rows=lists["followers"][1],
-        friends_page=lists["friends"][0],
-        friends_rows=lists["friends"][1],
+        charts=charts,
+        overview=overview,
+        tables=tables,
         growth=growth,
         parts={row["part"]: row for row in service.part_rows(snapshot)},
         fresh=fresh,
         schedule_form=_schedule_form(fresh),
         datasets=service.DATASETS,
         confirm_form=ConfirmForm(),
+    )
+
+
+def _render_list(
+    snapshot: Any,
+    info: Any,
+    role: str,
+    shown: tuple[str, str, str],
+    asked: dict[str, Any],
+    active: str,
+) -> str:
+    """One list's table and pager, as the network page shows it."""
+    sort, order, search = shown
+    listing = service.list_page(
+        snapshot,
+        role,
+        sort=sort,
+        order=order,
+        search=search,
+        args=asked,
+        url=_list_url(info.key, role, *shown),
+    )
+    return render_template(
+        "dashboard/_people.html",
+        role=role,
+        listing=listing,
+        sort=sort,
+        order=order,
+        search=search,
+        active_role=active,
+        network=info,
     )
 
 
@@ -223,6 +299,17 @@ def disconnect_network(network: str) -> BaseResponse:
     disconnect(connection)
     flash(f"{label} disconnected; its data has been deleted.", "info")
     return redirect(url_for("dashboard.home"))
+
+
+def _list_url(network: str, role: str, sort: str, order: str, search: str) -> Any:
+    """Links to pages of one list (``after``/``before`` a position), at its tab."""
+
+    def url(**position: str) -> str:
+        values: dict[str, Any] = {"list": role, "sort": sort, "order": order, "q": search or None}
+        values.update(position)
+        return url_for("dashboard.network", network=network, _anchor=role, **values)
+
+    return url
 
 
 def _schedule_form(fresh: dict[str, Any]) -> ScheduleForm:

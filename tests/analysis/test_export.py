@@ -98,6 +98,7 @@ def test_csv_cell(value, expected) -> None:
 )
 def test_csv_cell_escapes_formulas_behind_spaces_and_in_any_width(text) -> None:
     assert csv_cell(text) == "'" + text
+    assert export.text_cell(text) == "'" + text
     assert read_csv(csv_stream([{"c": text}], ["c"]))[1] == ["'" + text]
 
 
@@ -106,6 +107,29 @@ def test_csv_cell_escapes_formulas_behind_spaces_and_in_any_width(text) -> None:
 )
 def test_csv_cell_leaves_text_that_is_not_a_formula(text) -> None:
     assert csv_cell(text) == text
+    assert export.text_cell(text) == text
+
+
+def test_rows_of_safe_cells_write_as_csv_stream_writes_mappings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(export, "CHUNK_ROWS", 2)
+    columns = ["handle", "name", "n", "back"]
+    rows = [
+        ("ana", 'Ana "A", Lee\nnew line', 3, True),
+        ("=HYPERLINK(1)", None, -4, False),
+        ("bob", "\uff0bcmd", None, True),
+    ]
+    cells = [
+        (export.text_cell(h), export.text_cell(n), c, "true" if b else "false")
+        for h, n, c, b in rows
+    ]
+    chunks = list(export.csv_rows_stream(cells, columns))
+    assert len(chunks) == 2
+    mappings = [dict(zip(columns, row, strict=True)) for row in rows]
+    assert read_csv(chunks) == read_csv(csv_stream(mappings, columns))
+    assert read_csv(chunks)[2] == ["'=HYPERLINK(1)", "", "-4", "false"]
+    assert export.text_cell(None) is None
 
 
 def test_csv_round_trip_and_chunks(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -179,13 +179,13 @@ def test_04_followers_sorted_paged_andrew_is_2(story: Session) -> None:
     ascending = numbers(column(story, "followers", 3))
     assert ascending == sorted(ascending)
 
-    page.locator("#followers nav").get_by_role("link", name="2", exact=True).click()
-    page.wait_for_url(re.compile(r"page=2"))
+    page.locator("#followers nav").get_by_role("link", name="Next", exact=True).click()
+    page.wait_for_url(re.compile(r"after="))
     assert page.locator("#followers").is_visible()  # the #followers tab is reopened
     second = numbers(column(story, "followers", 3))
     assert len(second) == FOLLOWERS - 50
     assert min(second) >= max(ascending)  # page 2 continues the same order
-    assert page.locator("#followers .page-item.active").inner_text().strip() == "2"
+    assert page.locator("#followers .list-range").inner_text().startswith("51")
 
     page.fill("#q-followers", "andr")
     page.locator("#followers").get_by_role("button", name="Search").click()

@@ -10,7 +10,7 @@ from app.networks.text import is_handle, no_handle
 
 TEMPLATE = (
     "{% from 'dashboard/_macros.html' import people_table %}"
-    "{{ people_table('followers', rows, page, 'overlap', 'desc', '', 'followers', network) }}"
+    "{{ people_table('followers', listing, 'overlap', 'desc', '', 'followers', network) }}"
 )
 
 
@@ -42,10 +42,12 @@ def test_people_table_shows_names_for_ids(app: Flask) -> None:
         _row("fb:1403b975b886ea7a", "สมชาย ใจดี", None),
         _row("did:plc:bob", None, "https://bsky.app/profile/did:plc:bob"),
     ]
-    page = SimpleNamespace(total=len(rows), pages=1)
+    listing = SimpleNamespace(
+        rows=rows, total=len(rows), start=0, end=len(rows), prev_url=None, next_url=None
+    )
     network = SimpleNamespace(key="facebook")
     with app.test_request_context("/dashboard/user/facebook"):
-        html = render_template_string(TEMPLATE, rows=rows, page=page, network=network)
+        html = render_template_string(TEMPLATE, listing=listing, network=network)
     assert ">@ana</a>" in html
     assert ">Đinh Ngọc Thiện</a>" in html and "@li:" not in html
     assert "สมชาย ใจดี" in html and "@fb:" not in html
