@@ -948,7 +948,13 @@ def drawable(graph: Mapping[str, Any], *, covered: int | None, total: int | None
         for link in graph.get("links", [])
         if link["source"] not in owners and link["target"] not in owners
     ]
-    return {"nodes": nodes, "links": links, "covered": covered, "total": total}
+    return {
+        "nodes": nodes,
+        "links": links,
+        "covered": covered,
+        "total": total,
+        "note": graph.get("note"),  # what a cut graph leaves out, in words
+    }
 
 
 def posts_page(snapshot: Snapshot, *, page: int = 1, per_page: int = PER_PAGE) -> Pagination:

@@ -1,7 +1,7 @@
 """uploads kept where every process reads them: uploads and upload_chunks
 
 Revision ID: 0011_uploads
-Revises: 0009_api_tokens
+Revises: 0010_list_indexes
 Create Date: 2026-11-29
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_uploads"
-down_revision = "0009_api_tokens"
+down_revision = "0010_list_indexes"
 branch_labels = None
 depends_on = None
 
