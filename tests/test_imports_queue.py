@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Connection, SyncRun, Upload, UploadChunk, utcnow
-from app.networks.archive import DEFAULT_LIMITS, ArchiveLimits, configured_limits
+from app.networks.archive import DEFAULT_LIMITS, ArchiveLimits, configured_limits, use_limits
 from app.settings import Config, ConfigError
 from app.sync import runner, uploads
 from app.sync.runner import advance_queue, is_stale, ordinal, queue_place, run_job, tidy_imports
@@ -255,10 +255,14 @@ def test_scheduler_tick_tidies_imports(app, user):
 
 
 def test_archive_limits_come_from_the_config(app, auth, client, user, tmp_path):
-    assert configured_limits() == ArchiveLimits()  # the config's defaults are the class's
+    # The config's defaults are the class's.
+    assert ArchiveLimits.from_config(app.config) == ArchiveLimits()
     app.config["ARCHIVE_MAX_MEMBERS"] = 2
     app.config["ARCHIVE_MAX_TOTAL_MB"] = 0.5
-    assert configured_limits().max_total_bytes == 512 * 1024
+    limits = ArchiveLimits.from_config(app.config)
+    assert limits.max_total_bytes == 512 * 1024
+    with use_limits(limits):
+        assert configured_limits() is limits
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name in ("Connections.csv", "a.txt", "b.txt"):
@@ -269,7 +273,7 @@ def test_archive_limits_come_from_the_config(app, auth, client, user, tmp_path):
     assert run.status == "failed" and "more than 2 files" in run.error
 
 
-def test_limits_outside_an_app_come_from_the_environment():
+def test_limits_outside_a_job_come_from_the_environment():
     assert configured_limits() is DEFAULT_LIMITS
 
 

@@ -38,6 +38,8 @@ import unicodedata
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,7 +47,6 @@ from types import TracebackType
 from typing import IO, Any
 
 import ijson
-from flask import current_app, has_app_context
 
 from app.networks.base import AccountData, ArchiveError, PartState, Person, Post, Progress
 from app.networks.registry import CONNECTORS
@@ -107,13 +108,26 @@ class ArchiveLimits:
 DEFAULT_LIMITS = ArchiveLimits.from_env()
 
 
+#: The limits set by whoever runs the import (:func:`use_limits`).
+_LIMITS: ContextVar[ArchiveLimits | None] = ContextVar("archive_limits", default=None)
+
+
+@contextmanager
+def use_limits(limits: ArchiveLimits) -> Iterator[ArchiveLimits]:
+    """Within the block, archives opened without explicit limits use ``limits``: the job
+    runner sets its app's config here (:meth:`ArchiveLimits.from_config`), in the web
+    process and on an RQ worker alike."""
+    token = _LIMITS.set(limits)
+    try:
+        yield limits
+    finally:
+        _LIMITS.reset(token)
+
+
 def configured_limits() -> ArchiveLimits:
-    """The limits in force where an import runs: the running app's config (web process, RQ
-    worker or command line; :class:`app.settings.Config` reads the environment), else
-    :data:`DEFAULT_LIMITS`."""
-    if has_app_context():
-        return ArchiveLimits.from_config(current_app.config)
-    return DEFAULT_LIMITS
+    """The limits in force: those set by :func:`use_limits`, else :data:`DEFAULT_LIMITS`
+    (the environment's, which :class:`app.settings.Config` reads too)."""
+    return _LIMITS.get() or DEFAULT_LIMITS
 
 
 def safe_name(raw: str) -> str | None:
