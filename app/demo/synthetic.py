@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from app.networks import CONNECTORS
-from app.networks.base import AccountData, Connector, Follow, Person, Post
+from app.networks.base import AccountData, Connector, Edges, Follow, Person, Post
 
 DEMO_BIO = "Demo account"
 #: Share of followers the owner follows back.
@@ -288,20 +288,27 @@ def _posts(
 
 
 def _edges(
-    rng: random.Random, ids: list[str], community: dict[str, int], per_person: float
-) -> set[Follow]:
+    rng: random.Random,
+    ids: list[str],
+    community: dict[str, int],
+    per_person: float,
+    fetched: set[str],
+) -> Edges:
+    """Follows among ``ids``, mostly within a community; only those of people whose list
+    was read (``fetched``) are kept, as compact :class:`~app.networks.base.Edges`."""
     groups: dict[int, list[str]] = {}
     for pid in ids:
         groups.setdefault(community[pid], []).append(pid)
-    follows: set[Follow] = set()
+    follows = Edges()
     for pid in ids:
         degree = min(len(ids) - 1, round(rng.expovariate(1 / per_person))) if per_person else 0
         own = groups[community[pid]]
+        keep = pid in fetched
         for _ in range(degree):
             pool = own if rng.random() < IN_COMMUNITY and len(own) > 1 else ids
             target = rng.choice(pool)
-            if target != pid:
-                follows.add(Follow(pid, target))
+            if target != pid and keep:
+                follows.add_pair(pid, target)
     return follows
 
 
@@ -359,11 +366,11 @@ def make_account(
     weights = [rng.uniform(0.5, 3.0) for _ in range(n_groups)]
     community = dict(zip(ids, rng.choices(range(n_groups), weights=weights, k=total), strict=True))
 
-    follows: set[Follow] = set()
+    follows = Edges()
     fetched: set[str] = set()
     if info.edges and total:
         fetched = {pid for pid in ids if rng.random() < FETCHED_SHARE}
-        follows = {e for e in _edges(rng, ids, community, edges_per_person) if e.source in fetched}
+        follows = _edges(rng, ids, community, edges_per_person, fetched)
 
     owner = Person(
         external_id=f"{network}-owner",

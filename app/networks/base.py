@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import enum
 import sys
-from collections.abc import Callable, Mapping
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+import numpy as np
 
 if TYPE_CHECKING:
     from app.networks.http import ApiClient
@@ -86,6 +89,106 @@ class Post:
     first_response_at: datetime | None = None
 
 
+class Edges:
+    """Follow edges kept compactly: each id interned to a small integer, each edge one
+    64-bit number in an array (8 bytes, where a :class:`Follow` in a set costs ~150).
+
+    It behaves as the set of :class:`Follow` it stands for (``add``, ``update``, ``in``,
+    ``len``, iteration, ``==``), so a connector fills it as it would a set; the sync reads
+    the integer arrays (:meth:`arrays`) to count overlaps and write rows without making an
+    object per edge. Duplicates are dropped when the edges are read.
+    """
+
+    __slots__ = ("_index", "_keys", "_names", "_unique")
+
+    def __init__(self, edges: Iterable[Follow] = ()) -> None:
+        self._index: dict[str, int] = {}
+        self._names: list[str] = []
+        self._keys = array("Q")
+        self._unique = True
+        self.update(edges)
+
+    def intern(self, pid: str) -> int:
+        """The integer standing for ``pid`` (a new one the first time it is seen)."""
+        number = self._index.get(pid)
+        if number is None:
+            number = self._index[pid] = len(self._names)
+            self._names.append(pid)
+        return number
+
+    def number(self, pid: str) -> int | None:
+        """The integer of ``pid``, ``None`` when no edge named it."""
+        return self._index.get(pid)
+
+    @property
+    def names(self) -> list[str]:
+        """The ids by their integer (``names[n]`` is the id interned as ``n``)."""
+        return self._names
+
+    def add_pair(self, source: str, target: str) -> None:
+        """Add ``source`` follows ``target``."""
+        self._keys.append(self.intern(source) << 32 | self.intern(target))
+        self._unique = False
+
+    def add(self, edge: Follow) -> None:
+        self.add_pair(edge.source, edge.target)
+
+    def update(self, edges: Iterable[Follow]) -> None:
+        for edge in edges:
+            self.add_pair(edge.source, edge.target)
+
+    def _compact(self) -> None:
+        if not self._unique:
+            keys = np.unique(np.frombuffer(self._keys, dtype=np.uint64))
+            self._keys = array("Q", keys.tobytes())
+            self._unique = True
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(sources, targets)``: the distinct edges as integer arrays, sorted."""
+        self._compact()
+        keys = np.frombuffer(self._keys, dtype=np.uint64)
+        return (keys >> np.uint64(32)).astype(np.int64), (keys & np.uint64(0xFFFFFFFF)).astype(
+            np.int64
+        )
+
+    def __len__(self) -> int:
+        self._compact()
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[Follow]:
+        self._compact()
+        names = self._names
+        for key in self._keys:
+            yield Follow(names[key >> 32], names[key & 0xFFFFFFFF])
+
+    def __contains__(self, edge: object) -> bool:
+        if not isinstance(edge, Follow):
+            return False
+        source, target = self._index.get(edge.source), self._index.get(edge.target)
+        if source is None or target is None:
+            return False
+        self._compact()
+        keys = np.frombuffer(self._keys, dtype=np.uint64)
+        key = np.uint64(source << 32 | target)
+        at = int(np.searchsorted(keys, key))
+        return at < len(keys) and keys[at] == key
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Edges | set | frozenset):
+            return set(self) == set(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a set
+
+    def __repr__(self) -> str:
+        return f"Edges({len(self):,} edges among {len(self._names):,} ids)"
+
+
+def as_edges(follows: Iterable[Follow]) -> Edges:
+    """``follows`` as :class:`Edges` (itself when it already is)."""
+    return follows if isinstance(follows, Edges) else Edges(follows)
+
+
 class PartState(enum.StrEnum):
     """How completely one read gave one part of an account."""
 
@@ -131,7 +234,8 @@ class AccountData:
         cannot list them (hidden collection, API plan without the endpoint).
     :param friends: ids of the people the owner follows, or ``None`` likewise.
     :param follows: follow edges among ``people`` (owner edges are implied by ``followers``
-        and ``friends`` and need not be repeated).
+        and ``friends`` and need not be repeated): :class:`Edges` by default, filled like a
+        set; a plain set of :class:`Follow` is taken too.
     :param lists_fetched: ids of the people whose own following list was read completely,
         so an absent edge from them means "does not follow", not "unknown".
     :param notes: plain sentences for the page about what this source could not provide.
@@ -145,7 +249,7 @@ class AccountData:
     people: dict[str, Person] = field(default_factory=dict)
     followers: list[str] | None = field(default_factory=list)
     friends: list[str] | None = field(default_factory=list)
-    follows: set[Follow] = field(default_factory=set)
+    follows: Edges | set[Follow] = field(default_factory=Edges)
     lists_fetched: set[str] = field(default_factory=set)
     posts: list[Post] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
