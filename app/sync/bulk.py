@@ -29,6 +29,11 @@ AnySession = Session | scoped_session[Any]
 BATCH = 10_000
 
 
+def _json_text(value: Any) -> str:
+    """A JSON value as stored text (an empty list, the usual links, without a call)."""
+    return "[]" if isinstance(value, list | tuple) and not value else json.dumps(value)
+
+
 def _converters(
     table: Table, columns: Sequence[str], dialect: Any, copy: bool
 ) -> list[Callable[[Any], Any] | None]:
@@ -36,9 +41,10 @@ def _converters(
     out: list[Callable[[Any], Any] | None] = []
     for name in columns:
         column_type = table.c[name].type
-        if copy:
-            # psycopg adapts dates, numbers and booleans itself; JSON goes as its text.
-            out.append(json.dumps if isinstance(column_type, JSON) else None)
+        if isinstance(column_type, JSON):
+            out.append(_json_text)  # what SQLAlchemy's JSON type stores, without its wrapping
+        elif copy:
+            out.append(None)  # psycopg adapts dates, numbers and booleans itself
         else:
             out.append(column_type._cached_bind_processor(dialect))
     return out

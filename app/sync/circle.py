@@ -199,7 +199,7 @@ class Circle:
                 as_follower.get("community"),
                 as_friend.get("community"),
                 as_follower.get("pagerank") if follower else as_friend.get("pagerank"),
-                list(person.links) if person else [],
+                person.links if person else (),
             )
 
     def follow_rows(self, snapshot_id: int) -> Iterator[tuple[Any, ...]]:
