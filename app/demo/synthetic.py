@@ -13,17 +13,29 @@ from __future__ import annotations
 import math
 import random
 import zlib
+from collections.abc import MutableMapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from app.networks import CONNECTORS
-from app.networks.base import AccountData, Connector, Edges, Follow, Person, Post
+from app.networks.base import (
+    AccountData,
+    Connector,
+    Edges,
+    Follow,
+    PeopleSpool,
+    Person,
+    Post,
+)
 
 DEMO_BIO = "Demo account"
 #: Share of followers the owner follows back.
 RECIPROCITY = 0.35
 #: Share of people whose own following list is "fetched" on networks with edges.
 FETCHED_SHARE = 0.9
+#: Accounts of more people than this keep them in a :class:`~app.networks.base.PeopleSpool`
+#: (a temporary file) rather than in memory.
+SPOOL_FROM = 50_000
 #: Chance that a follow edge stays inside the person's community.
 IN_COMMUNITY = 0.8
 
@@ -358,9 +370,10 @@ def make_account(
     taken: set[str] = set()
     owner_handle = _handles(rng, 1, taken)[0]
     handles = _handles(rng, total, taken)
-    people = {
-        pid: _person(rng, pid, handle, info) for pid, handle in zip(ids, handles, strict=True)
-    }
+    people: MutableMapping[str, Person] = PeopleSpool() if total > SPOOL_FROM else {}
+    for pid, handle in zip(ids, handles, strict=True):
+        people[pid] = _person(rng, pid, handle, info)
+    del handles, taken
 
     n_groups = max(1, min(12, round(math.log2(total + 1) / 1.5)))
     weights = [rng.uniform(0.5, 3.0) for _ in range(n_groups)]
@@ -371,6 +384,7 @@ def make_account(
     if info.edges and total:
         fetched = {pid for pid in ids if rng.random() < FETCHED_SHARE}
         follows = _edges(rng, ids, community, edges_per_person, fetched)
+    del community
 
     owner = Person(
         external_id=f"{network}-owner",

@@ -11,9 +11,11 @@ different answers and the pages say which one they are showing.
 from __future__ import annotations
 
 import enum
+import marshal
+import sqlite3
 import sys
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -189,6 +191,110 @@ def as_edges(follows: Iterable[Follow]) -> Edges:
     return follows if isinstance(follows, Edges) else Edges(follows)
 
 
+_PERSON_FIELDS = (
+    "external_id",
+    "handle",
+    "name",
+    "url",
+    "followers_count",
+    "following_count",
+    "posts_count",
+    "avatar_url",
+    "bio",
+    "links",
+)
+
+
+class PeopleSpool(MutableMapping[str, Person]):
+    """People by id, kept in a temporary file instead of memory: a mapping for accounts of
+    a million people, whose records as objects would take gigabytes.
+
+    It is a ``dict[str, Person]`` to its users (``[pid] = person``, ``get``, ``in``,
+    ``items()``...) with one difference: a person read from it is a copy, so a change to it
+    is kept only by storing it again (``people[pid] = person``). Writes are buffered and
+    written in batches; iteration follows the order people were first stored in.
+    """
+
+    BATCH = 5000
+
+    def __init__(self, people: Iterable[tuple[str, Person]] = ()) -> None:
+        self._db = sqlite3.connect("", check_same_thread=False)  # "" = a temporary file
+        self._db.execute("CREATE TABLE people (id TEXT PRIMARY KEY, data BLOB) WITHOUT ROWID")
+        self._db.execute("CREATE TABLE seen (n INTEGER PRIMARY KEY, id TEXT UNIQUE)")
+        self._pending: dict[str, bytes] = {}
+        self.update(people)
+
+    @staticmethod
+    def _dump(person: Person) -> bytes:
+        return marshal.dumps(tuple(getattr(person, name) for name in _PERSON_FIELDS))
+
+    @staticmethod
+    def _load(data: bytes) -> Person:
+        return Person(*marshal.loads(data))  # noqa: S302 - our own temporary file
+
+    def _flush(self) -> None:
+        if self._pending:
+            rows = list(self._pending.items())
+            self._db.executemany(
+                "INSERT OR IGNORE INTO seen (id) VALUES (?)", [(k,) for k, _ in rows]
+            )
+            self._db.executemany("INSERT OR REPLACE INTO people VALUES (?, ?)", rows)
+            self._pending.clear()
+
+    def __setitem__(self, pid: str, person: Person) -> None:
+        self._pending[pid] = self._dump(person)
+        if len(self._pending) >= self.BATCH:
+            self._flush()
+
+    def __getitem__(self, pid: str) -> Person:
+        data = self._pending.get(pid)
+        if data is None:
+            row = self._db.execute("SELECT data FROM people WHERE id = ?", (pid,)).fetchone()
+            if row is None:
+                raise KeyError(pid)
+            data = row[0]
+        return self._load(data)
+
+    def __delitem__(self, pid: str) -> None:
+        self._flush()
+        if self._db.execute("DELETE FROM people WHERE id = ?", (pid,)).rowcount == 0:
+            raise KeyError(pid)
+        self._db.execute("DELETE FROM seen WHERE id = ?", (pid,))
+
+    def __contains__(self, pid: object) -> bool:
+        if pid in self._pending:
+            return True
+        return self._db.execute("SELECT 1 FROM people WHERE id = ?", (pid,)).fetchone() is not None
+
+    def __len__(self) -> int:
+        self._flush()
+        return int(self._db.execute("SELECT count(*) FROM people").fetchone()[0])
+
+    def _rows(self) -> Iterator[tuple[str, bytes]]:
+        self._flush()
+        cursor = self._db.execute(
+            "SELECT people.id, people.data FROM seen JOIN people ON people.id = seen.id "
+            "ORDER BY seen.n"
+        )
+        while rows := cursor.fetchmany(self.BATCH):
+            yield from rows
+
+    def __iter__(self) -> Iterator[str]:
+        for pid, _ in self._rows():
+            yield pid
+
+    def items(self) -> Iterator[tuple[str, Person]]:  # type: ignore[override]
+        for pid, data in self._rows():
+            yield pid, self._load(data)
+
+    def values(self) -> Iterator[Person]:  # type: ignore[override]
+        for _, data in self._rows():
+            yield self._load(data)
+
+    def __repr__(self) -> str:
+        return f"PeopleSpool({len(self):,} people)"
+
+
 class PartState(enum.StrEnum):
     """How completely one read gave one part of an account."""
 
@@ -229,7 +335,8 @@ class AccountData:
     """Everything one sync or import produced for one connected account.
 
     :param owner: the connected account itself.
-    :param people: every other person mentioned, by ``external_id``.
+    :param people: every other person mentioned, by ``external_id``: a dict, or for big
+        accounts a :class:`PeopleSpool` (the sync reads it only as a mapping).
     :param followers: ids of the people who follow the owner, or ``None`` when the source
         cannot list them (hidden collection, API plan without the endpoint).
     :param friends: ids of the people the owner follows, or ``None`` likewise.
@@ -246,7 +353,7 @@ class AccountData:
     """
 
     owner: Person
-    people: dict[str, Person] = field(default_factory=dict)
+    people: MutableMapping[str, Person] = field(default_factory=dict)
     followers: list[str] | None = field(default_factory=list)
     friends: list[str] | None = field(default_factory=list)
     follows: Edges | set[Follow] = field(default_factory=Edges)

@@ -24,6 +24,7 @@ import numpy as np
 
 from app.networks.base import AccountData, Edges, as_edges
 from app.networks.base import Follow as FollowRecord
+from app.networks.base import Person as PersonRecord
 
 
 def _unique_in_order(numbers: np.ndarray) -> np.ndarray:
@@ -121,21 +122,21 @@ class Circle:
         overlap = (self.follows_followers if section == "followers" else self.follows_friends)[
             listed
         ]
-        people = self.data.people
-        names = self.edges.names
-        counts = np.fromiter(
-            (
-                -1
-                if (person := people.get(names[n])) is None or person.followers_count is None
-                else person.followers_count
-                for n in listed.tolist()
-            ),
-            dtype=np.int64,
-            count=len(listed),
-        )
+        counts = self.follower_counts()[listed]
         unread = ~self.fetched[listed]
         order = np.lexsort((np.arange(len(listed)), -counts, -np.where(unread, 0, overlap), unread))
         return listed[order[:cap]]
+
+    def follower_counts(self) -> np.ndarray:
+        """Per number, the person's own follower count (``-1`` where unknown), in one pass
+        over the records."""
+        counts = np.full(len(self.edges.names), -1, dtype=np.int64)
+        number = self.edges.number
+        for pid, person in self.data.people.items():
+            n = number(pid)
+            if n is not None and person.followers_count is not None:
+                counts[n] = person.followers_count
+        return counts
 
     def for_graphs(self, cap: int) -> AccountData:
         """The records of the people the graphs draw (at most ``cap`` per list) and the
@@ -167,21 +168,21 @@ class Circle:
     def person_rows(self, snapshot_id: int, graphs: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
         """One row per follower or friend, in the order of
         :data:`app.sync.service.PERSON_COLUMNS`."""
-        people, names = self.data.people, self.edges.names
+        names = self.edges.names
         in_followers = graphs["followers"]["people"]
         in_friends = graphs["friends"]["people"]
-        everyone = _unique_in_order(np.concatenate([self.followers, self.friends]))
         is_follower, is_friend = self.is_follower.tolist(), self.is_friend.tolist()
         fetched = self.fetched.tolist()
         follows_followers = self.follows_followers.tolist()
         follows_friends = self.follows_friends.tolist()
-        for n in everyone.tolist():
-            pid = names[n]
-            person = people.get(pid)
+        written = np.zeros(len(names), dtype=bool)
+        number = self.edges.number
+
+        def row(n: int, pid: str, person: PersonRecord | None) -> tuple[Any, ...]:
             follower, friend, known = is_follower[n], is_friend[n], fetched[n]
             as_follower = in_followers.get(pid) or {} if follower else {}
             as_friend = in_friends.get(pid) or {} if friend else {}
-            yield (
+            return (
                 snapshot_id,
                 pid,
                 person.handle if person else pid,
@@ -201,6 +202,17 @@ class Circle:
                 as_follower.get("pagerank") if follower else as_friend.get("pagerank"),
                 person.links if person else (),
             )
+
+        # One pass over the records (a spool reads in its own order), then the people
+        # listed without a record.
+        for pid, person in self.data.people.items():
+            n = number(pid)
+            if n is not None and (is_follower[n] or is_friend[n]) and not written[n]:
+                written[n] = True
+                yield row(n, pid, person)
+        everyone = _unique_in_order(np.concatenate([self.followers, self.friends]))
+        for n in everyone[~written[everyone]].tolist():
+            yield row(n, names[n], None)
 
     def follow_rows(self, snapshot_id: int) -> Iterator[tuple[Any, ...]]:
         """Every known follow among the owner and their followers and friends, the owner's

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from operator import itemgetter
 from typing import Any, cast
@@ -49,7 +49,7 @@ from app.sync.bulk import analyze, copy_rows
 from app.sync.circle import Circle
 from app.sync.clean import make_safe
 from app.sync.matches import refresh_matches
-from app.sync.parts import KEEPABLE, Combined, combine, growth_lists, source_of
+from app.sync.parts import KEEPABLE, Combined, combine, growth_lists, kept_handles, source_of
 from app.sync.producers import PRODUCERS
 from app.sync.schedule import WARN_AFTER, after_run
 
@@ -256,6 +256,13 @@ def growth_result(combined: Combined, since: datetime | None) -> dict[str, Any] 
         return None
     diff = growth_between(*growth_lists(combined))
     people = combined.data.people
+    lost = {
+        pid
+        for section in diff.values()
+        for pid in (section.get("lost") or ())[:GROWTH_LIST_MAX]
+        if pid not in people
+    }
+    handles = kept_handles(kept, lost)
     for section in diff.values():
         for key in ("gained", "lost"):
             ids = section.get(key)
@@ -263,19 +270,18 @@ def growth_result(combined: Combined, since: datetime | None) -> dict[str, Any] 
                 continue
             section[f"{key}_count"] = len(ids)
             section[key] = [
-                {"id": pid, "handle": _handle(pid, people, kept.people)}
+                {"id": pid, "handle": _handle(pid, people, handles)}
                 for pid in ids[:GROWTH_LIST_MAX]
             ]
     diff["since"] = since.isoformat()
     return diff
 
 
-def _handle(pid: str, *sources: dict[str, PersonRecord]) -> str:
-    for people in sources:
-        person = people.get(pid)
-        if person is not None and person.handle:
-            return person.handle
-    return pid
+def _handle(pid: str, people: Mapping[str, PersonRecord], handles: Mapping[str, str]) -> str:
+    person = people.get(pid)
+    if person is not None and person.handle:
+        return person.handle
+    return handles.get(pid) or pid
 
 
 #: The columns of a person row (:meth:`app.sync.circle.Circle.person_rows`), in order.

@@ -168,3 +168,63 @@ def test_circle_picks_read_lists_then_overlap_for_the_graph():
     assert reduced.lists_fetched == {"c", "d"}
     rows = sorted(circle.follow_rows(7))
     assert (7, "c", "a") in rows and (7, "a", "me") in rows and len(rows) == 7
+
+
+def test_people_spool_is_a_mapping_of_copies():
+    from app.networks.base import PeopleSpool
+
+    spool = PeopleSpool()
+    spool.BATCH = 3  # several flushes
+    for i in range(10):
+        spool[f"p{i}"] = PersonRecord(f"p{i}", f"h{i}", links=("https://a.example",))
+    spool["p3"] = PersonRecord("p3", "renamed", followers_count=5)
+    assert len(spool) == 10 and "p3" in spool and "zz" not in spool
+    assert spool["p3"].handle == "renamed" and spool["p3"].followers_count == 5
+    assert spool.get("p4").links == ("https://a.example",) and spool.get("zz") is None
+    assert list(spool) == [f"p{i}" for i in range(10)]  # first-stored order
+    copy = spool["p1"]
+    copy.handle = "changed"
+    assert spool["p1"].handle == "h1"  # a copy: stored again to keep a change
+    del spool["p1"]
+    assert "p1" not in spool and len(spool) == 9
+    with pytest.raises(KeyError):
+        del spool["p1"]
+    with pytest.raises(KeyError):
+        spool["p1"]
+    assert [p.external_id for p in spool.values()][:2] == ["p0", "p2"]
+    assert dict(spool.items())["p9"].handle == "h9"
+    assert "9 people" in repr(spool)
+
+
+def test_a_spooled_account_stores_what_a_dict_one_does(app, user):
+    """The sync reads people only as a mapping: the rows are the same either way."""
+    from app.models import SyncRun
+    from app.networks.base import PeopleSpool
+    from app.sync import service
+
+    stored = []
+    for spooled in (False, True):
+        data = make_account("github", 400, posts=5, now=datetime(2026, 1, 1, tzinfo=UTC))
+        long_id = "x" * 300  # cut to fit by make_safe: renamed in the spool too
+        data.people[long_id] = PersonRecord(long_id, "long", name="A\x00B")
+        data.followers.append(long_id)
+        if spooled:
+            data.people = PeopleSpool(data.people.items())
+        connection = Connection(user_id=user.id, network="github", source="demo")
+        db.session.add(connection)
+        db.session.commit()
+        run = SyncRun(connection=connection, kind="demo", params={})
+        db.session.add(run)
+        db.session.commit()
+        snap = service.store_snapshot(connection, run, data, service.RunProgress(run))
+        rows = db.session.execute(
+            select(*(c for c in Person.__table__.c if c.name not in ("id", "snapshot_id"))).where(
+                Person.snapshot_id == snap.id
+            )
+        ).all()
+        stored.append(sorted(tuple(row) for row in rows))
+        db.session.delete(connection)
+        db.session.commit()
+    assert stored[0] == stored[1]
+    assert len(stored[0]) == len(set(data.followers) | set(data.friends))
+    assert any(row[0] == "x" * 255 and row[2] == "AB" for row in stored[1])
