@@ -7,8 +7,10 @@ Each size runs in its own subprocesses against a fresh SQLite file, or the datab
    edges per follower among the people, ``--posts`` posts) is made (not timed), then
    :func:`app.sync.service.store_snapshot` runs as the job runs it: analysis (timeline,
    sentiment, counts, graphs), saving (people, follows and posts rows), the switch and
-   pruning. Peak RSS is the process's maximum resident memory (``ru_maxrss``), the
-   account's own records included; ``data`` is the RSS once the records are made.
+   pruning. ``data`` is the resident memory once the account's records are made (the
+   producer's share), ``sync peak`` the highest resident memory sampled every 50 ms during
+   the sync, ``max RSS`` the process's maximum (``ru_maxrss``: the generator's own
+   transient lists and dicts included).
 2. **raw**: the same account's rows (one per person, follow and post, values as the sync
    writes them) built in memory first, then timed alone as the bare driver call:
    ``COPY ... FROM STDIN`` (psycopg 3 ``write_row``) on PostgreSQL, ``executemany`` of one
@@ -28,6 +30,7 @@ import os
 import resource
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -42,6 +45,25 @@ EDGES_PER_FOLLOWER = 5.0
 def rss_mb() -> int:
     """The process's peak resident memory so far, in MB."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def current_rss_mb() -> float:
+    """The process's resident memory now, in MB (Linux)."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+class Sampler(threading.Thread):
+    """Samples the resident memory every 50 ms until stopped; ``peak`` is the highest."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = current_rss_mb()
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.05):
+            self.peak = max(self.peak, current_rss_mb())
 
 
 def account(size: int, posts: int) -> Any:
@@ -91,9 +113,15 @@ def run_sync(size: int, posts: int) -> dict[str, Any]:
 
         sync_module.analyse = timed_analyse  # type: ignore[assignment]
         sync_module.write_rows = timed_write  # type: ignore[assignment]
+        sampler = Sampler()
+        times["before_sync_mb"] = round(sampler.peak)
+        sampler.start()
         began = time.perf_counter()
         sync_module.store_snapshot(connection, run, data, sync_module.RunProgress(run))
         times["total"] = round(time.perf_counter() - began, 2)
+        sampler.done.set()
+        sampler.join()
+        times["sync_peak_mb"] = round(max(sampler.peak, current_rss_mb()))
         times["peak_rss_mb"] = rss_mb()
     return times
 
@@ -204,7 +232,7 @@ def main() -> None:
     print(
         f"{'followers':>9} | {'edges':>9} | {'rows':>9} | {'analysis':>8} | {'saving':>7} | "
         f"{'sync':>7} | {'raw':>6} | {'save/raw':>8} | {'sync/raw':>8} | {'data':>6} | "
-        f"{'peak RSS':>8}"
+        f"{'sync peak':>9} | {'max RSS':>7}"
     )
     for size in (int(s) for s in args.sizes.split(",")):
         rows = []
@@ -221,7 +249,8 @@ def main() -> None:
             f"{size:>9,} | {sync['edges']:>9,} | {raw['rows']:>9,} | {sync['analysis']:>7.2f}s | "
             f"{sync['saving']:>6.2f}s | {sync['total']:>6.2f}s | {raw['raw']:>5.2f}s | "
             f"{sync['saving'] / raw['raw']:>7.2f}x | {sync['total'] / raw['raw']:>7.2f}x | "
-            f"{sync['data_rss_mb']:>3} MB | {sync['peak_rss_mb']:>5} MB",
+            f"{sync['before_sync_mb']:>3} MB | {sync['sync_peak_mb']:>6} MB | "
+            f"{sync['peak_rss_mb']:>4} MB",
             flush=True,
         )
 
