@@ -33,6 +33,8 @@ DEMO_BIO = "Demo account"
 RECIPROCITY = 0.35
 #: Share of people whose own following list is "fetched" on networks with edges.
 FETCHED_SHARE = 0.9
+#: Random handles tried before a numbered one is taken (the pools hold 1.3M handles).
+HANDLE_TRIES = 20
 #: Accounts of more people than this keep them in a :class:`~app.networks.base.PeopleSpool`
 #: (a temporary file) rather than in memory.
 SPOOL_FROM = 50_000
@@ -195,14 +197,18 @@ def _rng(network: str, seed: int, salt: str = "") -> random.Random:
 
 
 def _handles(rng: random.Random, count: int, taken: set[str]) -> list[str]:
+    """``count`` new handles, none in ``taken``. Random ones from the name pools first; when
+    the pools run short (over a million people), a handle numbered past the pools' range."""
     out = []
     for _ in range(count):
-        while True:
+        for _attempt in range(HANDLE_TRIES):
             handle = f"{rng.choice(FIRST)}_{rng.choice(LAST)}{rng.randint(1, 999)}"
             if handle not in taken:
-                taken.add(handle)
-                out.append(handle)
                 break
+        else:  # numbers from 1000 on never come from the pools, and len(taken) only grows
+            handle = f"{rng.choice(FIRST)}_{rng.choice(LAST)}{1000 + len(taken)}"
+        taken.add(handle)
+        out.append(handle)
     return out
 
 
