@@ -228,3 +228,17 @@ def test_a_spooled_account_stores_what_a_dict_one_does(app, user):
     assert stored[0] == stored[1]
     assert len(stored[0]) == len(set(data.followers) | set(data.friends))
     assert any(row[0] == "x" * 255 and row[2] == "AB" for row in stored[1])
+
+
+def test_synthetic_handles_stay_unique_past_the_pools(monkeypatch):
+    import random
+
+    from app.demo import synthetic
+
+    monkeypatch.setattr(synthetic, "FIRST", ["ada"])
+    monkeypatch.setattr(synthetic, "LAST", ["lace"])  # 999 pooled handles in all
+    handles = synthetic._handles(random.Random(0), 1500, set())
+    assert len(set(handles)) == 1500
+    assert any(
+        handle.endswith(tuple("0123456789")) and int(handle[8:]) >= 1000 for handle in handles
+    )
