@@ -82,39 +82,36 @@ def copy_rows(
 
     :param progress: called with the number of rows after each batch.
     """
-    connection = session.connection()
-    dialect = connection.dialect
-    raw = connection.connection.driver_connection
-    assert raw is not None
+    dialect = session.connection().dialect
     postgres = dialect.name == "postgresql"
     converters = _converters(table, columns, dialect, copy=postgres)
     names = ", ".join(f'"{name}"' for name in columns)
+    if postgres:
+        statement = f'COPY "{table.name}" ({names}) FROM STDIN'
+    else:
+        marks = ", ".join("?" for _ in columns)
+        # Table and column names come from the models, never from input.
+        statement = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'  # noqa: S608
     iterator = iter(_prepared(rows, converters))
     written = 0
-    if postgres:
-        # One COPY per batch: ``progress`` may commit, which must not happen inside a COPY.
-        statement = f'COPY "{table.name}" ({names}) FROM STDIN'
-        with raw.cursor() as cursor:
-            while chunk := list(islice(iterator, batch)):
-                with cursor.copy(statement) as copy:
-                    for row in chunk:
-                        copy.write_row(row)
-                written += len(chunk)
-                if progress:
-                    progress(len(chunk))
-        return written
-    marks = ", ".join("?" for _ in columns)
-    # Table and column names come from the models, never from input.
-    statement = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'  # noqa: S608
-    cursor = raw.cursor()
-    try:
-        while chunk := list(islice(iterator, batch)):
-            cursor.executemany(statement, chunk)
-            written += len(chunk)
-            if progress:
-                progress(len(chunk))
-    finally:
-        cursor.close()
+    while chunk := list(islice(iterator, batch)):
+        # The driver connection is taken again for every batch: ``progress`` may commit,
+        # which hands the session's connection back to the pool.
+        raw = session.connection().connection.driver_connection
+        assert raw is not None
+        if postgres:
+            with raw.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in chunk:
+                    copy.write_row(row)
+        else:
+            cursor = raw.cursor()
+            try:
+                cursor.executemany(statement, chunk)
+            finally:
+                cursor.close()
+        written += len(chunk)
+        if progress:
+            progress(len(chunk))
     return written
 
 

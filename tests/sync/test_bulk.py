@@ -242,3 +242,26 @@ def test_synthetic_handles_stay_unique_past_the_pools(monkeypatch):
     assert any(
         handle.endswith(tuple("0123456789")) and int(handle[8:]) >= 1000 for handle in handles
     )
+
+
+def test_a_progress_that_commits_between_batches_loses_nothing(snapshot):
+    """The sync's progress commits every half second: each batch takes the session's
+    connection again (PostgreSQL refused the next batch on the handed-back one)."""
+    done: list[int] = []
+
+    def commit(count: int) -> None:
+        done.append(count)
+        db.session.commit()
+
+    rows = [(snapshot.id, f"s{i}", "t") for i in range(35)]
+    copy_rows(
+        db.session,
+        Follow.__table__,
+        ("snapshot_id", "source", "target"),
+        rows,
+        batch=10,
+        progress=commit,
+    )
+    db.session.commit()
+    assert done == [10, 10, 10, 5]
+    assert len(db.session.scalars(select(Follow)).all()) == 35
