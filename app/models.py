@@ -17,6 +17,7 @@ from sqlalchemy import (
     JSON,
     ForeignKey,
     Index,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -604,3 +605,20 @@ class UploadChunk(db.Model):  # type: ignore[name-defined,misc]
     )
     seq: Mapped[int] = mapped_column(primary_key=True)
     data: Mapped[bytes] = mapped_column(db.LargeBinary)
+
+class MatchKeys(db.Model):  # type: ignore[name-defined,misc]
+    """The cross-network match keys of one connection's current people, kept so that a
+    sync re-reads only its own people (:mod:`app.sync.matches`).
+
+    ``keys`` holds three arrays (see :func:`app.sync.matches.pack`): a 64-bit hash per key
+    (profile address, link, handle, name), its kind, and the rank of the person's row in
+    ``snapshot_id`` (by row id).
+    """
+
+    __tablename__ = "match_keys"
+
+    connection_id: Mapped[int] = mapped_column(
+        ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True
+    )
+    snapshot_id: Mapped[int] = mapped_column()
+    keys: Mapped[bytes] = mapped_column(LargeBinary)

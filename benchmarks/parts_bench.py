@@ -5,6 +5,8 @@
 3. a sync whose followers read was cut (the followers list, people and posts are read back
    from the previous snapshot and merged).
 
+Peak RSS is the subprocess's maximum resident memory over the three syncs.
+
 Each size runs in its own subprocess against a fresh SQLite file, or ``DATABASE_URL``.
 
 Run: ``.venv/bin/python benchmarks/parts_bench.py --sizes 1000,10000,50000``
@@ -14,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import subprocess
 import sys
 import time
@@ -47,6 +51,7 @@ def run_one(size: int, posts: int) -> dict[str, Any]:
             service.store_snapshot(connection, run, data, service.RunProgress(run))
             times[name] = round(time.perf_counter() - began, 2)
             times[f"{name}_followers_shown"] = connection.current_snapshot.followers_count
+    times["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return times
 
 
@@ -59,7 +64,11 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_one(args.one, args.posts)))
         return
-    print(f"{'followers':>9} | {'first':>6} | {'complete':>8} | {'cut':>6} | shown after cut")
+    print(f"database: {os.environ.get('DATABASE_URL', 'sqlite').split(':', 1)[0]}")
+    print(
+        f"{'followers':>9} | {'first':>6} | {'complete':>8} | {'cut':>6} | {'peak RSS':>8} | "
+        "shown after cut"
+    )
     for size in (int(s) for s in args.sizes.split(",")):
         out = subprocess.run(
             [sys.executable, __file__, "--one", str(size), "--posts", str(args.posts)],
@@ -70,7 +79,8 @@ def main() -> None:
         row = json.loads(out.stdout.strip().splitlines()[-1])
         print(
             f"{size:>9,} | {row['first']:>6} | {row['complete']:>8} | {row['followers_cut']:>6} "
-            f"| {row['followers_cut_followers_shown']:,}"
+            f"| {row['peak_rss_mb']:>5} MB | {row['followers_cut_followers_shown']:,}",
+            flush=True,
         )
 
 

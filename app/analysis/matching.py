@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -88,6 +88,26 @@ def _profile_keys(member: Member) -> set[str]:
     if "." in member.handle and member.network == "bluesky":
         keys.add(member.handle.lower())  # a domain handle is its own address
     return keys
+
+
+#: Kinds of match key (:func:`member_keys`): a profile's own address, an address it links
+#: to, a handle, a name. Links are compared with profile addresses, the others with their own.
+PROFILE, LINK, HANDLE, NAME = range(4)
+
+
+def member_keys(member: Member) -> Iterator[tuple[int, str]]:
+    """Every ``(kind, key)`` :func:`find_matches` may match ``member`` by: two people can
+    only be matched if one's key equals the other's (a link's equals a profile's)."""
+    for key in _profile_keys(member):
+        yield PROFILE, key
+    for link in member.links:
+        if address := url_key(link):
+            yield LINK, address
+            yield LINK, address.split("/", 1)[0]
+    if handle := handle_key(member.handle):
+        yield HANDLE, handle
+    if name := name_key(member.name):
+        yield NAME, name
 
 
 class _Grouping:

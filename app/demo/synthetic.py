@@ -13,17 +13,31 @@ from __future__ import annotations
 import math
 import random
 import zlib
+from collections.abc import MutableMapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from app.networks import CONNECTORS
-from app.networks.base import AccountData, Connector, Follow, Person, Post
+from app.networks.base import (
+    AccountData,
+    Connector,
+    Edges,
+    Follow,
+    PeopleSpool,
+    Person,
+    Post,
+)
 
 DEMO_BIO = "Demo account"
 #: Share of followers the owner follows back.
 RECIPROCITY = 0.35
 #: Share of people whose own following list is "fetched" on networks with edges.
 FETCHED_SHARE = 0.9
+#: Random handles tried before a numbered one is taken (the pools hold 1.3M handles).
+HANDLE_TRIES = 20
+#: Accounts of more people than this keep them in a :class:`~app.networks.base.PeopleSpool`
+#: (a temporary file) rather than in memory.
+SPOOL_FROM = 50_000
 #: Chance that a follow edge stays inside the person's community.
 IN_COMMUNITY = 0.8
 
@@ -183,14 +197,18 @@ def _rng(network: str, seed: int, salt: str = "") -> random.Random:
 
 
 def _handles(rng: random.Random, count: int, taken: set[str]) -> list[str]:
+    """``count`` new handles, none in ``taken``. Random ones from the name pools first; when
+    the pools run short (over a million people), a handle numbered past the pools' range."""
     out = []
     for _ in range(count):
-        while True:
+        for _attempt in range(HANDLE_TRIES):
             handle = f"{rng.choice(FIRST)}_{rng.choice(LAST)}{rng.randint(1, 999)}"
             if handle not in taken:
-                taken.add(handle)
-                out.append(handle)
                 break
+        else:  # numbers from 1000 on never come from the pools, and len(taken) only grows
+            handle = f"{rng.choice(FIRST)}_{rng.choice(LAST)}{1000 + len(taken)}"
+        taken.add(handle)
+        out.append(handle)
     return out
 
 
@@ -288,20 +306,27 @@ def _posts(
 
 
 def _edges(
-    rng: random.Random, ids: list[str], community: dict[str, int], per_person: float
-) -> set[Follow]:
+    rng: random.Random,
+    ids: list[str],
+    community: dict[str, int],
+    per_person: float,
+    fetched: set[str],
+) -> Edges:
+    """Follows among ``ids``, mostly within a community; only those of people whose list
+    was read (``fetched``) are kept, as compact :class:`~app.networks.base.Edges`."""
     groups: dict[int, list[str]] = {}
     for pid in ids:
         groups.setdefault(community[pid], []).append(pid)
-    follows: set[Follow] = set()
+    follows = Edges()
     for pid in ids:
         degree = min(len(ids) - 1, round(rng.expovariate(1 / per_person))) if per_person else 0
         own = groups[community[pid]]
+        keep = pid in fetched
         for _ in range(degree):
             pool = own if rng.random() < IN_COMMUNITY and len(own) > 1 else ids
             target = rng.choice(pool)
-            if target != pid:
-                follows.add(Follow(pid, target))
+            if target != pid and keep:
+                follows.add_pair(pid, target)
     return follows
 
 
@@ -351,19 +376,21 @@ def make_account(
     taken: set[str] = set()
     owner_handle = _handles(rng, 1, taken)[0]
     handles = _handles(rng, total, taken)
-    people = {
-        pid: _person(rng, pid, handle, info) for pid, handle in zip(ids, handles, strict=True)
-    }
+    people: MutableMapping[str, Person] = PeopleSpool() if total > SPOOL_FROM else {}
+    for pid, handle in zip(ids, handles, strict=True):
+        people[pid] = _person(rng, pid, handle, info)
+    del handles, taken
 
     n_groups = max(1, min(12, round(math.log2(total + 1) / 1.5)))
     weights = [rng.uniform(0.5, 3.0) for _ in range(n_groups)]
     community = dict(zip(ids, rng.choices(range(n_groups), weights=weights, k=total), strict=True))
 
-    follows: set[Follow] = set()
+    follows = Edges()
     fetched: set[str] = set()
     if info.edges and total:
         fetched = {pid for pid in ids if rng.random() < FETCHED_SHARE}
-        follows = {e for e in _edges(rng, ids, community, edges_per_person) if e.source in fetched}
+        follows = _edges(rng, ids, community, edges_per_person, fetched)
+    del community
 
     owner = Person(
         external_id=f"{network}-owner",

@@ -11,12 +11,17 @@ different answers and the pages say which one they are showing.
 from __future__ import annotations
 
 import enum
+import marshal
+import sqlite3
 import sys
-from collections.abc import Callable, Mapping
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+import numpy as np
 
 if TYPE_CHECKING:
     from app.networks.http import ApiClient
@@ -86,6 +91,210 @@ class Post:
     first_response_at: datetime | None = None
 
 
+class Edges:
+    """Follow edges kept compactly: each id interned to a small integer, each edge one
+    64-bit number in an array (8 bytes, where a :class:`Follow` in a set costs ~150).
+
+    It behaves as the set of :class:`Follow` it stands for (``add``, ``update``, ``in``,
+    ``len``, iteration, ``==``), so a connector fills it as it would a set; the sync reads
+    the integer arrays (:meth:`arrays`) to count overlaps and write rows without making an
+    object per edge. Duplicates are dropped when the edges are read.
+    """
+
+    __slots__ = ("_index", "_keys", "_names", "_unique")
+
+    def __init__(self, edges: Iterable[Follow] = ()) -> None:
+        self._index: dict[str, int] = {}
+        self._names: list[str] = []
+        self._keys = array("Q")
+        self._unique = True
+        self.update(edges)
+
+    def intern(self, pid: str) -> int:
+        """The integer standing for ``pid`` (a new one the first time it is seen)."""
+        number = self._index.get(pid)
+        if number is None:
+            number = self._index[pid] = len(self._names)
+            self._names.append(pid)
+        return number
+
+    def number(self, pid: str) -> int | None:
+        """The integer of ``pid``, ``None`` when no edge named it."""
+        return self._index.get(pid)
+
+    @property
+    def names(self) -> list[str]:
+        """The ids by their integer (``names[n]`` is the id interned as ``n``)."""
+        return self._names
+
+    def add_pair(self, source: str, target: str) -> None:
+        """Add ``source`` follows ``target``."""
+        self._keys.append(self.intern(source) << 32 | self.intern(target))
+        self._unique = False
+
+    def add(self, edge: Follow) -> None:
+        self.add_pair(edge.source, edge.target)
+
+    def update(self, edges: Iterable[Follow]) -> None:
+        for edge in edges:
+            self.add_pair(edge.source, edge.target)
+
+    def _compact(self) -> None:
+        if not self._unique:
+            keys = np.unique(np.frombuffer(self._keys, dtype=np.uint64))
+            self._keys = array("Q", keys.tobytes())
+            self._unique = True
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(sources, targets)``: the distinct edges as integer arrays, sorted."""
+        self._compact()
+        keys = np.frombuffer(self._keys, dtype=np.uint64)
+        return (keys >> np.uint64(32)).astype(np.int64), (keys & np.uint64(0xFFFFFFFF)).astype(
+            np.int64
+        )
+
+    def __len__(self) -> int:
+        self._compact()
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[Follow]:
+        self._compact()
+        names = self._names
+        for key in self._keys:
+            yield Follow(names[key >> 32], names[key & 0xFFFFFFFF])
+
+    def __contains__(self, edge: object) -> bool:
+        if not isinstance(edge, Follow):
+            return False
+        source, target = self._index.get(edge.source), self._index.get(edge.target)
+        if source is None or target is None:
+            return False
+        self._compact()
+        keys = np.frombuffer(self._keys, dtype=np.uint64)
+        key = np.uint64(source << 32 | target)
+        at = int(np.searchsorted(keys, key))
+        return at < len(keys) and keys[at] == key
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Edges | set | frozenset):
+            return set(self) == set(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a set
+
+    def __repr__(self) -> str:
+        return f"Edges({len(self):,} edges among {len(self._names):,} ids)"
+
+
+def as_edges(follows: Iterable[Follow]) -> Edges:
+    """``follows`` as :class:`Edges` (itself when it already is)."""
+    return follows if isinstance(follows, Edges) else Edges(follows)
+
+
+_PERSON_FIELDS = (
+    "external_id",
+    "handle",
+    "name",
+    "url",
+    "followers_count",
+    "following_count",
+    "posts_count",
+    "avatar_url",
+    "bio",
+    "links",
+)
+
+
+class PeopleSpool(MutableMapping[str, Person]):
+    """People by id, kept in a temporary file instead of memory: a mapping for accounts of
+    a million people, whose records as objects would take gigabytes.
+
+    It is a ``dict[str, Person]`` to its users (``[pid] = person``, ``get``, ``in``,
+    ``items()``...) with one difference: a person read from it is a copy, so a change to it
+    is kept only by storing it again (``people[pid] = person``). Writes are buffered and
+    written in batches; iteration follows the order people were first stored in.
+    """
+
+    BATCH = 5000
+
+    def __init__(self, people: Iterable[tuple[str, Person]] = ()) -> None:
+        self._db = sqlite3.connect("", check_same_thread=False)  # "" = a temporary file
+        self._db.execute("CREATE TABLE people (id TEXT PRIMARY KEY, data BLOB) WITHOUT ROWID")
+        self._db.execute("CREATE TABLE seen (n INTEGER PRIMARY KEY, id TEXT UNIQUE)")
+        self._pending: dict[str, bytes] = {}
+        self.update(people)
+
+    @staticmethod
+    def _dump(person: Person) -> bytes:
+        return marshal.dumps(tuple(getattr(person, name) for name in _PERSON_FIELDS))
+
+    @staticmethod
+    def _load(data: bytes) -> Person:
+        return Person(*marshal.loads(data))  # noqa: S302 - our own temporary file
+
+    def _flush(self) -> None:
+        if self._pending:
+            rows = list(self._pending.items())
+            self._db.executemany(
+                "INSERT OR IGNORE INTO seen (id) VALUES (?)", [(k,) for k, _ in rows]
+            )
+            self._db.executemany("INSERT OR REPLACE INTO people VALUES (?, ?)", rows)
+            self._pending.clear()
+
+    def __setitem__(self, pid: str, person: Person) -> None:
+        self._pending[pid] = self._dump(person)
+        if len(self._pending) >= self.BATCH:
+            self._flush()
+
+    def __getitem__(self, pid: str) -> Person:
+        data = self._pending.get(pid)
+        if data is None:
+            row = self._db.execute("SELECT data FROM people WHERE id = ?", (pid,)).fetchone()
+            if row is None:
+                raise KeyError(pid)
+            data = row[0]
+        return self._load(data)
+
+    def __delitem__(self, pid: str) -> None:
+        self._flush()
+        if self._db.execute("DELETE FROM people WHERE id = ?", (pid,)).rowcount == 0:
+            raise KeyError(pid)
+        self._db.execute("DELETE FROM seen WHERE id = ?", (pid,))
+
+    def __contains__(self, pid: object) -> bool:
+        if pid in self._pending:
+            return True
+        return self._db.execute("SELECT 1 FROM people WHERE id = ?", (pid,)).fetchone() is not None
+
+    def __len__(self) -> int:
+        self._flush()
+        return int(self._db.execute("SELECT count(*) FROM people").fetchone()[0])
+
+    def _rows(self) -> Iterator[tuple[str, bytes]]:
+        self._flush()
+        cursor = self._db.execute(
+            "SELECT people.id, people.data FROM seen JOIN people ON people.id = seen.id "
+            "ORDER BY seen.n"
+        )
+        while rows := cursor.fetchmany(self.BATCH):
+            yield from rows
+
+    def __iter__(self) -> Iterator[str]:
+        for pid, _ in self._rows():
+            yield pid
+
+    def items(self) -> Iterator[tuple[str, Person]]:  # type: ignore[override]
+        for pid, data in self._rows():
+            yield pid, self._load(data)
+
+    def values(self) -> Iterator[Person]:  # type: ignore[override]
+        for _, data in self._rows():
+            yield self._load(data)
+
+    def __repr__(self) -> str:
+        return f"PeopleSpool({len(self):,} people)"
+
+
 class PartState(enum.StrEnum):
     """How completely one read gave one part of an account."""
 
@@ -126,12 +335,14 @@ class AccountData:
     """Everything one sync or import produced for one connected account.
 
     :param owner: the connected account itself.
-    :param people: every other person mentioned, by ``external_id``.
+    :param people: every other person mentioned, by ``external_id``: a dict, or for big
+        accounts a :class:`PeopleSpool` (the sync reads it only as a mapping).
     :param followers: ids of the people who follow the owner, or ``None`` when the source
         cannot list them (hidden collection, API plan without the endpoint).
     :param friends: ids of the people the owner follows, or ``None`` likewise.
     :param follows: follow edges among ``people`` (owner edges are implied by ``followers``
-        and ``friends`` and need not be repeated).
+        and ``friends`` and need not be repeated): :class:`Edges` by default, filled like a
+        set; a plain set of :class:`Follow` is taken too.
     :param lists_fetched: ids of the people whose own following list was read completely,
         so an absent edge from them means "does not follow", not "unknown".
     :param notes: plain sentences for the page about what this source could not provide.
@@ -142,10 +353,10 @@ class AccountData:
     """
 
     owner: Person
-    people: dict[str, Person] = field(default_factory=dict)
+    people: MutableMapping[str, Person] = field(default_factory=dict)
     followers: list[str] | None = field(default_factory=list)
     friends: list[str] | None = field(default_factory=list)
-    follows: set[Follow] = field(default_factory=set)
+    follows: Edges | set[Follow] = field(default_factory=Edges)
     lists_fetched: set[str] = field(default_factory=set)
     posts: list[Post] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

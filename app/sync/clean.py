@@ -64,13 +64,19 @@ def make_safe(data: AccountData) -> int:
     cleaner = Cleaner()
     cleaner.person(data.owner)
     renamed: dict[str, str] = {}
-    people = {}
+    changed: list[tuple[str, Person]] = []
     for pid, person in data.people.items():
+        before = _fields(person)
         cleaner.person(person)
         if person.external_id != pid:
             renamed[pid] = person.external_id
-        people[person.external_id] = person
-    data.people = people
+        if _fields(person) != before:
+            changed.append((pid, person))
+    # Stored back after the reading (a spooled mapping hands out copies).
+    for pid, person in changed:
+        if pid != person.external_id:
+            del data.people[pid]
+        data.people[person.external_id] = person
     if renamed:
         data.followers = _renamed(data.followers, renamed)
         data.friends = _renamed(data.friends, renamed)
@@ -89,6 +95,18 @@ def make_safe(data: AccountData) -> int:
             f"{'was' if count == 1 else 'were'} shortened."
         )
     return cleaner.shortened
+
+
+def _fields(person: Person) -> tuple[object, ...]:
+    return (
+        person.external_id,
+        person.handle,
+        person.name,
+        person.url,
+        person.avatar_url,
+        person.bio,
+        person.links,
+    )
 
 
 def _renamed(ids: list[str] | None, renamed: dict[str, str]) -> list[str] | None:

@@ -78,6 +78,8 @@ class Kept:
     follows: set[FollowRecord] = field(default_factory=set)
     lists_fetched: set[str] = field(default_factory=set)
     posts: list[PostRecord] = field(default_factory=list)
+    #: The snapshot read, for handles looked up later.
+    snapshot_id: int | None = None
 
 
 def shown_parts(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
@@ -107,21 +109,42 @@ def shown_parts(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
 
 
 def load_lists(snapshot: Snapshot) -> Kept:
-    """Only the follower and friend ids (and handles) of ``snapshot``: all growth needs when
-    the new read replaces every part."""
-    kept = Kept(parts=shown_parts(snapshot), profile=dict(snapshot.results.get("profile") or {}))
-    rows = db.session.execute(
-        select(Person.external_id, Person.handle, Person.is_follower, Person.is_friend).where(
-            Person.snapshot_id == snapshot.id
-        )
+    """Only the follower and friend ids of ``snapshot``: all growth needs when the new read
+    replaces every part (the handles of the few people growth lists by name are read when
+    needed, :func:`kept_handles`)."""
+    kept = Kept(
+        parts=shown_parts(snapshot),
+        profile=dict(snapshot.results.get("profile") or {}),
+        snapshot_id=snapshot.id,
     )
-    for pid, handle, is_follower, is_friend in rows:
-        kept.people[pid] = PersonRecord(external_id=pid, handle=handle)
+    rows = db.session.execute(
+        select(Person.external_id, Person.is_follower, Person.is_friend)
+        .where(Person.snapshot_id == snapshot.id)
+        .execution_options(yield_per=10_000)
+    )
+    for pid, is_follower, is_friend in rows:
         if is_follower:
             kept.followers.append(pid)
         if is_friend:
             kept.friends.append(pid)
     return kept
+
+
+def kept_handles(kept: Kept, ids: Collection[str]) -> dict[str, str]:
+    """The handles of ``ids`` in the kept snapshot: from its records when they were read,
+    else from its rows."""
+    found = {pid: kept.people[pid].handle for pid in ids if pid in kept.people}
+    missing = [pid for pid in ids if pid not in found]
+    if missing and kept.snapshot_id is not None:
+        for start in range(0, len(missing), 900):
+            rows = db.session.execute(
+                select(Person.external_id, Person.handle).where(
+                    Person.snapshot_id == kept.snapshot_id,
+                    Person.external_id.in_(missing[start : start + 900]),
+                )
+            )
+            found.update((pid, handle) for pid, handle in rows)
+    return found
 
 
 def load_kept(snapshot: Snapshot) -> Kept:

@@ -11,17 +11,16 @@ killed leaves the previous snapshot in place.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
-from itertools import islice
+from operator import itemgetter
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import JSON, delete, insert, select, update
+from sqlalchemy import delete, select, update
 
 from app.analysis.graph import analyse_graphs
 from app.analysis.growth import growth_between
@@ -46,16 +45,16 @@ from app.models import (
 from app.networks import CONNECTORS
 from app.networks.base import AccountData, ArchiveError, AuthExpired, NetworkError
 from app.networks.base import Person as PersonRecord
+from app.sync.bulk import analyze, copy_rows
+from app.sync.circle import Circle
 from app.sync.clean import make_safe
 from app.sync.matches import refresh_matches
-from app.sync.parts import KEEPABLE, Combined, combine, growth_lists, source_of
+from app.sync.parts import KEEPABLE, Combined, combine, growth_lists, kept_handles, source_of
 from app.sync.producers import PRODUCERS
 from app.sync.schedule import WARN_AFTER, after_run
 
 log = logging.getLogger(__name__)
 
-#: How many rows one bulk insert statement carries.
-BATCH = 2000
 #: A run that has not reported progress for this long is taken as dead (server restarted).
 STALE_AFTER = timedelta(minutes=15)
 #: The longest stage name a run row holds (``SyncRun.stage``).
@@ -224,21 +223,25 @@ def remove_upload(path: str) -> None:
             os.rmdir(folder)
 
 
-def batched(rows: Iterable[dict[str, Any]], size: int = BATCH) -> Iterator[list[dict[str, Any]]]:
-    """Split ``rows`` into lists of at most ``size``."""
-    iterator = iter(rows)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
 def analyse(data: AccountData, *, timezone: str, engine: str, max_people: int) -> dict[str, Any]:
-    """Run every analyzer once over ``data``; the results are stored on the snapshot."""
+    """Run every analyzer once over ``data``; the results are stored on the snapshot.
+
+    Followers, friends and edges are counted over integers (:class:`~app.sync.circle.Circle`,
+    kept as ``"circle"`` for writing the rows); only the people the graphs draw reach the
+    graph analysis, whose totals are then those of the whole lists.
+    """
     sentiment_per_post, sentiment = analyse_sentiment(data.posts, get_engine(engine), tz=timezone)
+    circle = Circle.of(data)
+    graphs = analyse_graphs(circle.for_graphs(max_people), max_people=max_people)
+    for section in ("followers", "friends"):
+        graphs[section].update(circle.section_counts(section))
+    graphs["mutuals"] = circle.mutuals
     return {
         "timeline": analyse_timeline(data.posts, tz=timezone),
         "sentiment": sentiment,
         "sentiment_per_post": sentiment_per_post,
-        "graphs": analyse_graphs(data, max_people=max_people),
+        "graphs": graphs,
+        "circle": circle,
     }
 
 
@@ -253,6 +256,13 @@ def growth_result(combined: Combined, since: datetime | None) -> dict[str, Any] 
         return None
     diff = growth_between(*growth_lists(combined))
     people = combined.data.people
+    lost = {
+        pid
+        for section in diff.values()
+        for pid in (section.get("lost") or ())[:GROWTH_LIST_MAX]
+        if pid not in people
+    }
+    handles = kept_handles(kept, lost)
     for section in diff.values():
         for key in ("gained", "lost"):
             ids = section.get(key)
@@ -260,63 +270,60 @@ def growth_result(combined: Combined, since: datetime | None) -> dict[str, Any] 
                 continue
             section[f"{key}_count"] = len(ids)
             section[key] = [
-                {"id": pid, "handle": _handle(pid, people, kept.people)}
+                {"id": pid, "handle": _handle(pid, people, handles)}
                 for pid in ids[:GROWTH_LIST_MAX]
             ]
     diff["since"] = since.isoformat()
     return diff
 
 
-def _handle(pid: str, *sources: dict[str, PersonRecord]) -> str:
-    for people in sources:
-        person = people.get(pid)
-        if person is not None and person.handle:
-            return person.handle
-    return pid
+def _handle(pid: str, people: Mapping[str, PersonRecord], handles: Mapping[str, str]) -> str:
+    person = people.get(pid)
+    if person is not None and person.handle:
+        return person.handle
+    return handles.get(pid) or pid
 
 
-def person_rows(
-    snapshot_id: int, data: AccountData, graphs: dict[str, Any]
-) -> Iterator[dict[str, Any]]:
-    """One row per follower or friend, with the metrics of the graph analysis."""
-    followers = graphs["followers"]["people"]
-    friends = graphs["friends"]["people"]
-    for pid in dict.fromkeys([*followers, *friends]):
-        person = data.people.get(pid)
-        as_follower = followers.get(pid, {})
-        as_friend = friends.get(pid, {})
-        yield {
-            "snapshot_id": snapshot_id,
-            "external_id": pid,
-            "handle": person.handle if person else pid,
-            "name": person.name if person else None,
-            "url": person.url if person else None,
-            "avatar_url": person.avatar_url if person else None,
-            "followers_count": person.followers_count if person else None,
-            "following_count": person.following_count if person else None,
-            "posts_count": person.posts_count if person else None,
-            "is_follower": pid in followers,
-            "is_friend": pid in friends,
-            "following_known": pid in data.lists_fetched,
-            "my_followers_they_follow": as_follower.get("my_followers_they_follow"),
-            "common_friends": as_friend.get("common_friends"),
-            "follower_community": as_follower.get("community"),
-            "friend_community": as_friend.get("community"),
-            "pagerank": as_follower.get("pagerank", as_friend.get("pagerank")),
-            "links": list(person.links) if person else [],
-        }
-
-
-def follow_rows(snapshot_id: int, data: AccountData) -> Iterator[dict[str, Any]]:
-    """Every known follow edge among the owner and their followers and friends."""
-    owner = data.owner.external_id
-    known = set(data.followers or ()) | set(data.friends or ()) | {owner}
-    edges = {(edge.source, edge.target) for edge in data.follows}
-    edges.update((pid, owner) for pid in data.followers or ())
-    edges.update((owner, pid) for pid in data.friends or ())
-    for source, target in sorted(edges):
-        if source != target and source in known and target in known:
-            yield {"snapshot_id": snapshot_id, "source": source, "target": target}
+#: The columns of a person row (:meth:`app.sync.circle.Circle.person_rows`), in order.
+PERSON_COLUMNS = (
+    "snapshot_id",
+    "external_id",
+    "handle",
+    "name",
+    "url",
+    "avatar_url",
+    "followers_count",
+    "following_count",
+    "posts_count",
+    "is_follower",
+    "is_friend",
+    "following_known",
+    "my_followers_they_follow",
+    "common_friends",
+    "follower_community",
+    "friend_community",
+    "pagerank",
+    "links",
+)
+#: The columns of a follow row (:meth:`app.sync.circle.Circle.follow_rows`), in order.
+FOLLOW_COLUMNS = ("snapshot_id", "source", "target")
+#: The columns of :func:`post_rows`' rows, in the order they are written.
+POST_COLUMNS = (
+    "snapshot_id",
+    "external_id",
+    "created_at",
+    "kind",
+    "text",
+    "url",
+    "reply_count",
+    "like_count",
+    "repost_count",
+    "in_reply_to",
+    "is_repost",
+    "first_response_at",
+    "sentiment_label",
+    "sentiment_score",
+)
 
 
 def post_rows(
@@ -473,18 +480,25 @@ def compared_since(combined: Combined, previous: Snapshot | None) -> datetime | 
 def write_rows(
     snapshot: Snapshot, data: AccountData, analysed: dict[str, Any], progress: RunProgress
 ) -> None:
-    """Write the snapshot's people, follows and posts in batches, one commit per table."""
+    """Write the snapshot's people, follows and posts in batches, one commit per table,
+    then refresh the planner's statistics of the three tables."""
+    post_values = itemgetter(*POST_COLUMNS)
+    circle: Circle = analysed["circle"]
     steps = (
-        (Person, person_rows(snapshot.id, data, analysed["graphs"])),
-        (Follow, follow_rows(snapshot.id, data)),
-        (Post, post_rows(snapshot.id, data, analysed["sentiment_per_post"])),
+        (Person, PERSON_COLUMNS, circle.person_rows(snapshot.id, analysed["graphs"])),
+        (Follow, FOLLOW_COLUMNS, circle.follow_rows(snapshot.id)),
+        (
+            Post,
+            POST_COLUMNS,
+            map(post_values, post_rows(snapshot.id, data, analysed["sentiment_per_post"])),
+        ),
     )
     progress.stage("saving", total=None)
-    for model, rows in steps:
-        for chunk in batched(rows):
-            bulk_insert(model, chunk)
-            progress.advance(len(chunk))
+    for model, columns, rows in steps:
+        copy_rows(db.session, model.__table__, columns, rows, progress=progress.advance)
         db.session.commit()
+    analyze(db.session, [model.__tablename__ for model, _, _ in steps])
+    db.session.commit()
 
 
 def make_current(
@@ -504,35 +518,6 @@ def make_current(
     run.finished_at = utcnow()
     run.paused_until = None
     db.session.commit()
-
-
-def bulk_insert(model: type[Any], rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` into ``model``'s table in the session's transaction.
-
-    PostgreSQL gets ``COPY`` (several times faster than multi-row ``INSERT`` for the
-    hundreds of thousands of follow rows a big account has); other databases get an
-    executemany ``INSERT``.
-    """
-    connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
-        db.session.execute(insert(model), rows)
-        return
-    table = model.__table__
-    columns = [column for column in table.columns if column.name in rows[0]]
-    json_columns = {column.name for column in columns if isinstance(column.type, JSON)}
-    names = ", ".join(f'"{column.name}"' for column in columns)
-    raw = connection.connection.driver_connection
-    assert raw is not None
-    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row(
-                [
-                    json.dumps(row[column.name])
-                    if column.name in json_columns
-                    else row[column.name]
-                    for column in columns
-                ]
-            )
 
 
 def prune_old_snapshots(connection_id: int, keep: int) -> None:

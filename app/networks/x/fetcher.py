@@ -43,7 +43,7 @@ from __future__ import annotations
 import html
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -594,7 +594,9 @@ class _XSync:
             self._refused("posts", exc)
         return posts
 
-    def _users(self, owner: Person, stage: str, people: dict[str, Person]) -> list[str] | None:
+    def _users(
+        self, owner: Person, stage: str, people: MutableMapping[str, Person]
+    ) -> list[str] | None:
         self.report.stage(stage, self.totals[stage])
         if self.out_of_credits is not None:
             return None

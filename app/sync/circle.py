@@ -1,0 +1,240 @@
+"""An account's followers, friends and edges as integer arrays, for counting and writing.
+
+A million followers and five million edges as Python objects take gigabytes; as integers
+(:class:`~app.networks.base.Edges` interns every id once) they take tens of megabytes. This
+module counts the per-person overlaps over those arrays, picks the people the graphs draw
+(at most ``max_people`` per list: only they and their edges reach the graph analysis, as
+plain records), and yields the rows of the people and follows tables one at a time, so the
+same code stores a thousand followers or a million in memory bounded by the arrays.
+
+The numbers are those :func:`app.analysis.graph.analyse_graphs` defines: for a follower X,
+``my_followers_they_follow`` is ``|following(X) & followers(me)|``; for a friend F,
+``common_friends`` is ``|following(me) & following(F)|``; both ``None`` unless X's / F's
+own following list was read (``lists_fetched``). Follows from or to the owner and a
+person following themselves are left out of the counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from app.networks.base import AccountData, Edges, as_edges
+from app.networks.base import Follow as FollowRecord
+from app.networks.base import Person as PersonRecord
+
+
+def _unique_in_order(numbers: np.ndarray) -> np.ndarray:
+    """``numbers`` without repeats, each kept at its first place."""
+    _, first = np.unique(numbers, return_index=True)
+    return numbers[np.sort(first)]
+
+
+@dataclass
+class Circle:
+    """One account's people and edges by integer (see the module)."""
+
+    data: AccountData
+    edges: Edges
+    owner: int
+    #: Interned numbers of the followers / friends, without repeats or the owner, in order.
+    followers: np.ndarray
+    friends: np.ndarray
+    is_follower: np.ndarray
+    is_friend: np.ndarray
+    fetched: np.ndarray
+    #: Per number: how many of the followers / friends this person follows.
+    follows_followers: np.ndarray
+    follows_friends: np.ndarray
+    sources: np.ndarray
+    targets: np.ndarray
+
+    @classmethod
+    def of(cls, data: AccountData) -> Circle:
+        """Intern ``data``'s ids and count its overlaps (``data.follows`` becomes
+        :class:`~app.networks.base.Edges` if it was a set)."""
+        edges = as_edges(data.follows)
+        data.follows = edges
+        sources, targets = edges.arrays()  # before interning more ids: only real edges
+        owner = edges.intern(data.owner.external_id)
+        intern = edges.intern
+
+        def numbers(ids: list[str] | None) -> np.ndarray:
+            found = np.fromiter((intern(pid) for pid in ids or ()), dtype=np.int64)
+            found = _unique_in_order(found) if len(found) else found
+            return found[found != owner]
+
+        followers, friends = numbers(data.followers), numbers(data.friends)
+        fetched_numbers = np.fromiter((intern(pid) for pid in data.lists_fetched), dtype=np.int64)
+        size = len(edges.names)
+        is_follower = np.zeros(size, dtype=bool)
+        is_follower[followers] = True
+        is_friend = np.zeros(size, dtype=bool)
+        is_friend[friends] = True
+        fetched = np.zeros(size, dtype=bool)
+        fetched[fetched_numbers] = True
+        among = (sources != owner) & (targets != owner) & (sources != targets)
+        inner_sources, inner_targets = sources[among], targets[among]
+        return cls(
+            data=data,
+            edges=edges,
+            owner=owner,
+            followers=followers,
+            friends=friends,
+            is_follower=is_follower,
+            is_friend=is_friend,
+            fetched=fetched,
+            follows_followers=np.bincount(
+                inner_sources[is_follower[inner_targets]], minlength=size
+            ),
+            follows_friends=np.bincount(inner_sources[is_friend[inner_targets]], minlength=size),
+            sources=sources,
+            targets=targets,
+        )
+
+    # -- counts ------------------------------------------------------------------------------
+
+    @property
+    def mutuals(self) -> int | None:
+        """People who follow the owner and whom the owner follows."""
+        if self.data.followers is None or self.data.friends is None:
+            return None
+        return int(np.count_nonzero(self.is_follower & self.is_friend))
+
+    def section_counts(self, section: str) -> dict[str, Any]:
+        """``total`` and ``fetched`` (lists read) of ``followers`` or ``friends``."""
+        listed = self.followers if section == "followers" else self.friends
+        if getattr(self.data, section) is None:
+            return {"total": None, "fetched": 0}
+        return {"total": len(listed), "fetched": int(np.count_nonzero(self.fetched[listed]))}
+
+    # -- the people the graphs draw -----------------------------------------------------------
+
+    def chosen(self, section: str, cap: int) -> np.ndarray:
+        """At most ``cap`` of ``section``'s people: those whose list was read first, then by
+        overlap, then by their own follower count (ties in list order)."""
+        listed = self.followers if section == "followers" else self.friends
+        if len(listed) <= cap:
+            return listed
+        overlap = (self.follows_followers if section == "followers" else self.follows_friends)[
+            listed
+        ]
+        counts = self.follower_counts()[listed]
+        unread = ~self.fetched[listed]
+        order = np.lexsort((np.arange(len(listed)), -counts, -np.where(unread, 0, overlap), unread))
+        return listed[order[:cap]]
+
+    def follower_counts(self) -> np.ndarray:
+        """Per number, the person's own follower count (``-1`` where unknown), in one pass
+        over the records."""
+        counts = np.full(len(self.edges.names), -1, dtype=np.int64)
+        number = self.edges.number
+        for pid, person in self.data.people.items():
+            n = number(pid)
+            if n is not None and person.followers_count is not None:
+                counts[n] = person.followers_count
+        return counts
+
+    def for_graphs(self, cap: int) -> AccountData:
+        """The records of the people the graphs draw (at most ``cap`` per list) and the
+        edges among them: all :func:`~app.analysis.graph.analyse_graphs` reads."""
+        data, names = self.data, self.edges.names
+        followers = self.chosen("followers", cap)
+        friends = self.chosen("friends", cap)
+        keep = np.zeros(len(names), dtype=bool)
+        keep[followers] = True
+        keep[friends] = True
+        among = keep[self.sources] & keep[self.targets] & (self.sources != self.targets)
+        ids = [names[n] for n in np.flatnonzero(keep).tolist()]
+        return AccountData(
+            owner=data.owner,
+            people={pid: person for pid in ids if (person := data.people.get(pid)) is not None},
+            followers=None if data.followers is None else [names[n] for n in followers.tolist()],
+            friends=None if data.friends is None else [names[n] for n in friends.tolist()],
+            follows={
+                FollowRecord(names[s], names[t])
+                for s, t in zip(
+                    self.sources[among].tolist(), self.targets[among].tolist(), strict=True
+                )
+            },
+            lists_fetched={pid for pid in ids if self.fetched[self.edges.number(pid) or 0]},
+        )
+
+    # -- rows -------------------------------------------------------------------------------
+
+    def person_rows(self, snapshot_id: int, graphs: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+        """One row per follower or friend, in the order of
+        :data:`app.sync.service.PERSON_COLUMNS`."""
+        names = self.edges.names
+        in_followers = graphs["followers"]["people"]
+        in_friends = graphs["friends"]["people"]
+        is_follower, is_friend = self.is_follower.tolist(), self.is_friend.tolist()
+        fetched = self.fetched.tolist()
+        follows_followers = self.follows_followers.tolist()
+        follows_friends = self.follows_friends.tolist()
+        written = np.zeros(len(names), dtype=bool)
+        number = self.edges.number
+
+        def row(n: int, pid: str, person: PersonRecord | None) -> tuple[Any, ...]:
+            follower, friend, known = is_follower[n], is_friend[n], fetched[n]
+            as_follower = in_followers.get(pid) or {} if follower else {}
+            as_friend = in_friends.get(pid) or {} if friend else {}
+            return (
+                snapshot_id,
+                pid,
+                person.handle if person else pid,
+                person.name if person else None,
+                person.url if person else None,
+                person.avatar_url if person else None,
+                person.followers_count if person else None,
+                person.following_count if person else None,
+                person.posts_count if person else None,
+                follower,
+                friend,
+                known,
+                follows_followers[n] if follower and known else None,
+                follows_friends[n] if friend and known else None,
+                as_follower.get("community"),
+                as_friend.get("community"),
+                as_follower.get("pagerank") if follower else as_friend.get("pagerank"),
+                person.links if person else (),
+            )
+
+        # One pass over the records (a spool reads in its own order), then the people
+        # listed without a record.
+        for pid, person in self.data.people.items():
+            n = number(pid)
+            if n is not None and (is_follower[n] or is_friend[n]) and not written[n]:
+                written[n] = True
+                yield row(n, pid, person)
+        everyone = _unique_in_order(np.concatenate([self.followers, self.friends]))
+        for n in everyone[~written[everyone]].tolist():
+            yield row(n, names[n], None)
+
+    def follow_rows(self, snapshot_id: int) -> Iterator[tuple[Any, ...]]:
+        """Every known follow among the owner and their followers and friends, the owner's
+        own follows included, as ``(snapshot_id, source, target)``."""
+        owner = self.owner
+        known = self.is_follower | self.is_friend
+        known[owner] = True
+        sources, targets = self.sources, self.targets
+        among = known[sources] & known[targets] & (sources != targets)
+        shift = np.int64(32)
+        keys = np.concatenate(
+            [
+                sources[among] << shift | targets[among],
+                self.followers << shift | owner,
+                np.int64(owner) << shift | self.friends,
+            ]
+        )
+        keys = np.unique(keys)
+        names = self.edges.names
+        for start in range(0, len(keys), 50_000):
+            chunk = keys[start : start + 50_000]
+            for source, target in zip(
+                (chunk >> shift).tolist(), (chunk & 0xFFFFFFFF).tolist(), strict=True
+            ):
+                yield (snapshot_id, names[source], names[target])

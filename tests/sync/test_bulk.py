@@ -1,0 +1,267 @@
+"""Bulk writes through the driver, and the integer circle the sync counts and writes with."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import insert, select
+
+from app.analysis.graph import analyse_graphs
+from app.demo.synthetic import make_account
+from app.extensions import db
+from app.models import Connection, Follow, Person, Post, Snapshot
+from app.networks.base import AccountData, Edges, as_edges
+from app.networks.base import Follow as FollowRecord
+from app.networks.base import Person as PersonRecord
+from app.sync.bulk import analyze, copy_rows
+from app.sync.circle import Circle
+from app.sync.service import POST_COLUMNS
+
+
+@pytest.fixture
+def snapshot(app, user):
+    connection = Connection(user_id=user.id, network="github", source="live")
+    db.session.add(connection)
+    db.session.commit()
+    snap = Snapshot(connection_id=connection.id, complete=False)
+    db.session.add(snap)
+    db.session.commit()
+    return snap
+
+
+def post_values(snapshot_id: int, external_id: str) -> dict:
+    return {
+        "snapshot_id": snapshot_id,
+        "external_id": external_id,
+        "created_at": datetime(2026, 3, 1, 12, 30, 5, 123456, tzinfo=UTC),
+        "kind": "reply",
+        "text": "Ünïcode, 'quotes', \"double\", tab\tand\nline",
+        "url": None,
+        "reply_count": 3,
+        "like_count": None,
+        "repost_count": 0,
+        "in_reply_to": "p0",
+        "is_repost": True,
+        "first_response_at": datetime(2026, 3, 1, 13, tzinfo=UTC),
+        "sentiment_label": "neutral",
+        "sentiment_score": 0.25,
+    }
+
+
+def test_copy_rows_reads_back_as_sqlalchemy_insert_does(snapshot):
+    """Dates, booleans, JSON and None read back the same through either write path."""
+    sid = snapshot.id
+    db.session.execute(insert(Post), [post_values(sid, "orm")])
+    fast = post_values(sid, "fast")
+    written = copy_rows(
+        db.session,
+        Post.__table__,
+        POST_COLUMNS,
+        [tuple(fast[name] for name in POST_COLUMNS)],
+    )
+    db.session.commit()
+    assert written == 1
+    rows = {p.external_id: p for p in db.session.scalars(select(Post))}
+    columns = [name for name in POST_COLUMNS if name != "external_id"]
+    assert {c: getattr(rows["fast"], c) for c in columns} == {
+        c: getattr(rows["orm"], c) for c in columns
+    }
+    assert rows["fast"].created_at == fast["created_at"]
+    assert rows["fast"].is_repost is True
+
+
+def test_copy_rows_in_batches_reports_progress_and_json(snapshot):
+    done: list[int] = []
+    rows = [
+        (snapshot.id, f"id{i}", f"h{i}", i % 2 == 0, False, [f"https://example.org/{i}"])
+        for i in range(25)
+    ]
+    columns = ("snapshot_id", "external_id", "handle", "is_follower", "is_friend", "links")
+    assert copy_rows(db.session, Person.__table__, columns, rows, batch=10, progress=done.append)
+    db.session.commit()
+    assert done == [10, 10, 5]
+    stored = {p.external_id: p for p in db.session.scalars(select(Person))}
+    assert stored["id7"].links == ["https://example.org/7"]
+    assert stored["id4"].is_follower and not stored["id7"].is_follower
+    analyze(db.session, ["people", "follows", "posts"])  # statistics refreshed, no error
+    db.session.commit()
+
+
+def test_a_failed_copy_leaves_nothing(snapshot):
+    rows = [(snapshot.id, "a", "b"), (snapshot.id, "a", "b")]  # the same key twice
+    with pytest.raises(Exception):  # noqa: B017 - the driver's own integrity error
+        copy_rows(db.session, Follow.__table__, ("snapshot_id", "source", "target"), rows)
+        db.session.commit()
+    db.session.rollback()
+    assert db.session.scalars(select(Follow)).all() == []
+
+
+def test_edges_behave_as_the_set_they_stand_for():
+    edges = Edges([FollowRecord("a", "b"), FollowRecord("b", "c")])
+    edges.add(FollowRecord("a", "b"))
+    edges.update([FollowRecord("c", "a")])
+    assert len(edges) == 3
+    assert edges == {FollowRecord("a", "b"), FollowRecord("b", "c"), FollowRecord("c", "a")}
+    assert FollowRecord("a", "b") in edges and FollowRecord("b", "a") not in edges
+    assert FollowRecord("a", "zz") not in edges and "a" not in edges
+    assert as_edges(edges) is edges and len(as_edges({FollowRecord("x", "y")})) == 1
+    assert (edges == [1]) is False
+    assert "3 edges among 3 ids" in repr(edges)
+    assert len(Edges()) == 0 and list(Edges()) == []
+
+
+@pytest.mark.parametrize("cap", [40, 5000])
+def test_circle_counts_what_the_graph_analysis_counts(cap):
+    """Overlaps, totals and mutuals over integers equal the object-by-object analysis of the
+    whole account, whether or not the graphs are cut to ``cap`` people."""
+    data = make_account("github", 300, posts=0, now=datetime(2026, 1, 1, tzinfo=UTC))
+    data.followers = [*data.followers, data.followers[0], data.owner.external_id]  # repeats
+    data.follows.add(FollowRecord("gi1001", "gi1001"))  # a self-follow counts for nothing
+    data.follows.add(FollowRecord("gi1001", data.owner.external_id))
+    reference = analyse_graphs(data, max_people=100_000)
+    circle = Circle.of(data)
+    assert circle.mutuals == reference["mutuals"]
+    for section in ("followers", "friends"):
+        counts = circle.section_counts(section)
+        assert counts["total"] == reference[section]["total"]
+        assert counts["fetched"] == reference[section]["fetched"]
+    graphs = analyse_graphs(circle.for_graphs(cap), max_people=cap)
+    rows = {row[1]: row for row in circle.person_rows(1, graphs)}
+    assert set(rows) == set(reference["followers"]["people"]) | set(reference["friends"]["people"])
+    for pid, row in rows.items():
+        as_follower = reference["followers"]["people"].get(pid, {})
+        as_friend = reference["friends"]["people"].get(pid, {})
+        assert row[12] == as_follower.get("my_followers_they_follow"), pid
+        assert row[13] == as_friend.get("common_friends"), pid
+    assert graphs["followers"]["covered"] == min(cap, reference["followers"]["total"])
+    if cap >= 300:  # nothing cut: the very same graph
+        for section in ("followers", "friends"):
+            ours, theirs = graphs[section]["graph"], reference[section]["graph"]
+            assert ours["nodes"] == theirs["nodes"]
+
+            def pairs(links):
+                return sorted((link["source"], link["target"]) for link in links)
+
+            assert pairs(ours["links"]) == pairs(theirs["links"])
+
+
+def test_circle_picks_read_lists_then_overlap_for_the_graph():
+    people = {pid: PersonRecord(pid, pid, followers_count=n) for pid, n in [("a", 5), ("b", 900)]}
+    people |= {pid: PersonRecord(pid, pid) for pid in ("c", "d")}
+    data = AccountData(
+        owner=PersonRecord("me", "me"),
+        people=people,
+        followers=["a", "b", "c", "d"],
+        friends=None,
+        follows={FollowRecord("c", "a"), FollowRecord("c", "b"), FollowRecord("d", "a")},
+        lists_fetched={"c", "d"},
+    )
+    circle = Circle.of(data)
+    names = circle.edges.names
+    assert [names[n] for n in circle.chosen("followers", 3)] == ["c", "d", "b"]
+    assert circle.section_counts("friends") == {"total": None, "fetched": 0}
+    assert circle.mutuals is None
+    reduced = circle.for_graphs(3)
+    assert reduced.followers == ["c", "d", "b"] and reduced.friends is None
+    assert reduced.follows == {FollowRecord("c", "b")}
+    assert reduced.lists_fetched == {"c", "d"}
+    rows = sorted(circle.follow_rows(7))
+    assert (7, "c", "a") in rows and (7, "a", "me") in rows and len(rows) == 7
+
+
+def test_people_spool_is_a_mapping_of_copies():
+    from app.networks.base import PeopleSpool
+
+    spool = PeopleSpool()
+    spool.BATCH = 3  # several flushes
+    for i in range(10):
+        spool[f"p{i}"] = PersonRecord(f"p{i}", f"h{i}", links=("https://a.example",))
+    spool["p3"] = PersonRecord("p3", "renamed", followers_count=5)
+    assert len(spool) == 10 and "p3" in spool and "zz" not in spool
+    assert spool["p3"].handle == "renamed" and spool["p3"].followers_count == 5
+    assert spool.get("p4").links == ("https://a.example",) and spool.get("zz") is None
+    assert list(spool) == [f"p{i}" for i in range(10)]  # first-stored order
+    copy = spool["p1"]
+    copy.handle = "changed"
+    assert spool["p1"].handle == "h1"  # a copy: stored again to keep a change
+    del spool["p1"]
+    assert "p1" not in spool and len(spool) == 9
+    with pytest.raises(KeyError):
+        del spool["p1"]
+    with pytest.raises(KeyError):
+        spool["p1"]
+    assert [p.external_id for p in spool.values()][:2] == ["p0", "p2"]
+    assert dict(spool.items())["p9"].handle == "h9"
+    assert "9 people" in repr(spool)
+
+
+def test_a_spooled_account_stores_what_a_dict_one_does(app, user):
+    """The sync reads people only as a mapping: the rows are the same either way."""
+    from app.models import SyncRun
+    from app.networks.base import PeopleSpool
+    from app.sync import service
+
+    stored = []
+    for spooled in (False, True):
+        data = make_account("github", 400, posts=5, now=datetime(2026, 1, 1, tzinfo=UTC))
+        long_id = "x" * 300  # cut to fit by make_safe: renamed in the spool too
+        data.people[long_id] = PersonRecord(long_id, "long", name="A\x00B")
+        data.followers.append(long_id)
+        if spooled:
+            data.people = PeopleSpool(data.people.items())
+        connection = Connection(user_id=user.id, network="github", source="demo")
+        db.session.add(connection)
+        db.session.commit()
+        run = SyncRun(connection=connection, kind="demo", params={})
+        db.session.add(run)
+        db.session.commit()
+        snap = service.store_snapshot(connection, run, data, service.RunProgress(run))
+        rows = db.session.execute(
+            select(*(c for c in Person.__table__.c if c.name not in ("id", "snapshot_id"))).where(
+                Person.snapshot_id == snap.id
+            )
+        ).all()
+        stored.append(sorted(tuple(row) for row in rows))
+        db.session.delete(connection)
+        db.session.commit()
+    assert stored[0] == stored[1]
+    assert len(stored[0]) == len(set(data.followers) | set(data.friends))
+    assert any(row[0] == "x" * 255 and row[2] == "AB" for row in stored[1])
+
+
+def test_synthetic_handles_stay_unique_past_the_pools(monkeypatch):
+    import random
+
+    from app.demo import synthetic
+
+    monkeypatch.setattr(synthetic, "FIRST", ["ada"])
+    monkeypatch.setattr(synthetic, "LAST", ["lace"])  # 999 pooled handles in all
+    handles = synthetic._handles(random.Random(0), 1500, set())
+    assert len(set(handles)) == 1500
+    assert any(
+        handle.endswith(tuple("0123456789")) and int(handle[8:]) >= 1000 for handle in handles
+    )
+
+
+def test_a_progress_that_commits_between_batches_loses_nothing(snapshot):
+    """The sync's progress commits every half second: each batch takes the session's
+    connection again (PostgreSQL refused the next batch on the handed-back one)."""
+    done: list[int] = []
+
+    def commit(count: int) -> None:
+        done.append(count)
+        db.session.commit()
+
+    rows = [(snapshot.id, f"s{i}", "t") for i in range(35)]
+    copy_rows(
+        db.session,
+        Follow.__table__,
+        ("snapshot_id", "source", "target"),
+        rows,
+        batch=10,
+        progress=commit,
+    )
+    db.session.commit()
+    assert done == [10, 10, 10, 5]
+    assert len(db.session.scalars(select(Follow)).all()) == 35
