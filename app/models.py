@@ -606,6 +606,7 @@ class UploadChunk(db.Model):  # type: ignore[name-defined,misc]
     seq: Mapped[int] = mapped_column(primary_key=True)
     data: Mapped[bytes] = mapped_column(db.LargeBinary)
 
+
 class MatchKeys(db.Model):  # type: ignore[name-defined,misc]
     """The cross-network match keys of one connection's current people, kept so that a
     sync re-reads only its own people (:mod:`app.sync.matches`).

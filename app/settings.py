@@ -195,6 +195,9 @@ class Config:
     ARCHIVE_MAX_RATIO = float(os.environ.get("ARCHIVE_MAX_RATIO") or 100)
     ARCHIVE_MAX_MEMBERS = env_int("ARCHIVE_MAX_MEMBERS", 100_000)
     GRAPH_MAX_PEOPLE = env_int("GRAPH_MAX_PEOPLE", 2000)
+    #: People per graph drawn, with communities, PageRank and positions (GRAPH_MAX_PEOPLE is
+    #: how many people's follow lists are read, which costs API requests).
+    GRAPH_DRAW_MAX = env_int("GRAPH_DRAW_MAX", 20_000)
     # trained (default: best on validation, app.analysis.sentiment.DEFAULT_ENGINE), vader
     # or textblob.
     SENTIMENT_ENGINE = os.environ.get("SENTIMENT_ENGINE", "trained")

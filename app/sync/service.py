@@ -422,7 +422,7 @@ def store_snapshot(
         data,
         timezone=user.timezone,
         engine=config["SENTIMENT_ENGINE"],
-        max_people=config["GRAPH_MAX_PEOPLE"],
+        max_people=config["GRAPH_DRAW_MAX"],
     )
     graphs = analysed["graphs"]
 
