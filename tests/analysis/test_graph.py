@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from app.analysis.graph import NO_COMMUNITY, analyse_graphs
-from app.analysis.layout import LAYOUT_SEED, SETTLED, force_layout
+from app.analysis.layout import (
+    GRID_CELLS,
+    LAYOUT_SEED,
+    SETTLED,
+    _exact_field,
+    _Mesh,
+    _near_field,
+    force_layout,
+)
 from app.networks.base import AccountData, Follow, Person
 
 
@@ -292,3 +300,17 @@ def test_force_layout_edge_cases() -> None:
     b, _ = force_layout(40, edges, seed=1)
     c, _ = force_layout(40, edges, seed=2)
     assert np.array_equal(a, b) and not np.allclose(a, c)
+
+
+def test_grid_repulsion_approximates_the_exact_sum():
+    """Big graphs sum repulsion on a grid (plus exact near pairs); small ones exactly. The two
+    agree, so a graph's picture does not change in kind at the size where the method does."""
+    rng = np.random.default_rng(7)
+    pos = rng.normal(size=(400, 2)) * 50
+    mass = rng.integers(1, 6, size=400).astype(float)
+    exact_x, exact_y = _exact_field(pos, mass)
+    grid_x, grid_y, h = _Mesh(GRID_CELLS).field(pos, mass)
+    near_x, near_y = _near_field(pos, mass, h)
+    exact = np.hypot(exact_x, exact_y)
+    error = np.hypot(grid_x + near_x - exact_x, grid_y + near_y - exact_y)
+    assert np.median(error / exact) < 0.02
