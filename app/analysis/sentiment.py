@@ -20,12 +20,13 @@ Engine objects are made on first use and then reused.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import html
 import json
 import re
 import string
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise
@@ -674,12 +675,15 @@ class _Read:
     unsure: bool
 
 
+#: Posts read, cleaned and scored at a time: memory follows this, not the account's size.
+POSTS_BATCH = 10_000
+
+
 def _read_posts(
-    posts: Sequence[Post], zone: ZoneInfo, readable: frozenset[str]
-) -> tuple[list[_Read], dict[str, str]]:
-    """Clean each post and detect its language; ``names`` maps codes to language names."""
+    posts: Iterable[Post], zone: ZoneInfo, readable: frozenset[str], names: dict[str, str]
+) -> list[_Read]:
+    """Clean each post and detect its language; ``names`` gets each code's language name."""
     reads = []
-    names: dict[str, str] = {}
     languages: dict[str, tuple[str, str, bool]] = {}
     for post in posts:
         period = post.created_at.astimezone(zone).strftime("%Y-%m")
@@ -693,78 +697,133 @@ def _read_posts(
         code, name, sure = found
         names[code] = name
         reads.append(_Read(post, period, text, code, code in readable, not sure))
-    return reads, names
+    return reads
 
 
-def _months(
-    reads: Sequence[_Read], per_post: Mapping[str, tuple[str, float]]
-) -> list[SentimentMonth]:
-    """Labels, posts left out and the mean score per month."""
-    months: dict[str, Counter[str]] = defaultdict(Counter)
-    sums: dict[str, float] = defaultdict(float)
-    for read in reads:
-        row = months[read.period]
-        if not read.text:
-            row["no_text"] += 1
-        elif not read.scored:
-            row["not_scored"] += 1
-        else:
-            tag, value = per_post[read.post.external_id]
-            row[tag] += 1
-            sums[read.period] += value
-    out: list[SentimentMonth] = []
-    for period in sorted(months):
-        row = months[period]
-        n = row["positive"] + row["neutral"] + row["negative"]
-        out.append(
+def _batches(posts: Iterable[Post], size: int) -> Iterator[list[Post]]:
+    batch: list[Post] = []
+    for post in posts:
+        batch.append(post)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+@dataclass(slots=True)
+class _Chosen:
+    """A post in the heap of the five most positive (or negative); the worst on top."""
+
+    key: tuple[float, str]  #: smaller is better: (-score or score, id)
+    item: dict[str, Any]
+
+    def __lt__(self, other: _Chosen) -> bool:
+        return self.key > other.key
+
+
+class _Summary:
+    """The counts of :func:`analyse_sentiment`, added up one batch of posts at a time."""
+
+    def __init__(self) -> None:
+        self.total = self.scored = self.no_text = self.too_short = 0
+        self.score_sum = 0.0
+        self.counts: Counter[str] = Counter()
+        self.left_out: Counter[str] = Counter()
+        self.names: dict[str, str] = {}
+        self.months: dict[str, Counter[str]] = defaultdict(Counter)
+        self.month_sums: dict[str, float] = defaultdict(float)
+        self.best: dict[str, list[_Chosen]] = {"positive": [], "negative": []}
+
+    def add(self, reads: Sequence[_Read], found: Mapping[str, tuple[str, float, float]]) -> None:
+        for read in reads:
+            self.total += 1
+            month = self.months[read.period]
+            if not read.text:
+                self.no_text += 1
+                month["no_text"] += 1
+                continue
+            if not read.scored:
+                self.left_out[read.language] += 1
+                month["not_scored"] += 1
+                continue
+            tag, value, confidence = found[read.text]
+            self.scored += 1
+            self.too_short += read.unsure
+            self.counts[tag] += 1
+            self.score_sum += value
+            month[tag] += 1
+            self.month_sums[read.period] += value
+            if tag in self.best:
+                self._keep(tag, read, value, confidence)
+
+    def _keep(self, tag: str, read: _Read, value: float, confidence: float) -> None:
+        key = (-value if tag == "positive" else value, read.post.external_id)
+        heap = self.best[tag]
+        if len(heap) == 5 and not key < heap[0].key:
+            return
+        chosen = _Chosen(
+            key,
             {
-                "period": period,
-                "positive": row["positive"],
-                "neutral": row["neutral"],
-                "negative": row["negative"],
-                "no_text": row["no_text"],
-                "not_scored": row["not_scored"],
-                "mean_score": round(sums[period] / n, 4) if n else None,
-            }
+                "id": read.post.external_id,
+                "text": _excerpt(read.text),
+                "score": value,
+                "label": tag,
+                "confidence": confidence,
+                "url": read.post.url,
+                "created_at": read.post.created_at.isoformat(),
+            },
         )
-    return out
+        if len(heap) < 5:
+            heapq.heappush(heap, chosen)
+        else:
+            heapq.heapreplace(heap, chosen)
 
+    def top(self, tag: str) -> list[dict[str, Any]]:
+        """The five posts labelled ``tag`` with the highest (positive) or lowest scores."""
+        return [chosen.item for chosen in sorted(self.best[tag], key=lambda c: c.key)]
 
-def _top(
-    scored: Sequence[tuple[_Read, tuple[str, float, float]]], tag: str, reverse: bool
-) -> list[dict[str, Any]]:
-    """The five posts labelled ``tag`` with the highest (``reverse``) or lowest scores."""
-    chosen = [item for item in scored if item[1][0] == tag]
-    chosen.sort(key=lambda item: (-item[1][1] if reverse else item[1][1], item[0].post.external_id))
-    return [
-        {
-            "id": read.post.external_id,
-            "text": _excerpt(read.text),
-            "score": value,
-            "label": tag,
-            "confidence": confidence,
-            "url": read.post.url,
-            "created_at": read.post.created_at.isoformat(),
-        }
-        for read, (_, value, confidence) in chosen[:5]
-    ]
+    def by_month(self) -> list[SentimentMonth]:
+        """Labels, posts left out and the mean score per month."""
+        out: list[SentimentMonth] = []
+        for period in sorted(self.months):
+            row = self.months[period]
+            n = row["positive"] + row["neutral"] + row["negative"]
+            out.append(
+                {
+                    "period": period,
+                    "positive": row["positive"],
+                    "neutral": row["neutral"],
+                    "negative": row["negative"],
+                    "no_text": row["no_text"],
+                    "not_scored": row["not_scored"],
+                    "mean_score": round(self.month_sums[period] / n, 4) if n else None,
+                }
+            )
+        return out
 
 
 def analyse_sentiment(
-    posts: Sequence[Post],
+    posts: Iterable[Post],
     engine: SentimentEngine | str = DEFAULT_ENGINE,
     tz: str = "UTC",
-) -> tuple[dict[str, tuple[str, float]], SentimentResult]:
+    *,
+    per_post: MutableMapping[str, tuple[str, float]] | None = None,
+) -> tuple[MutableMapping[str, tuple[str, float]], SentimentResult]:
     """Label every post the engine can read and summarise the labels.
 
     Posts whose cleaned text is empty (pure reposts, bare links) are counted as ``no_text``;
     posts in a language the engine does not read are counted as ``not_scored``, per
     language. Neither kind gets a label (they are not neutral), and both are left out of
-    counts, shares and means, which are over scored posts only.
+    counts, shares and means, which are over scored posts only. The posts are read once,
+    :data:`POSTS_BATCH` at a time, so a spooled million of them
+    (:class:`~app.networks.base.PostSpool`) never sits in memory.
 
     :param posts: the posts to score.
     :param engine: an engine or its name.
     :param tz: time zone for the monthly trend.
+    :param per_post: where to keep each scored post's label (a spool's own
+        :attr:`~app.networks.base.PostSpool.labels`, say); a new dict by default.
     :returns: ``(per_post, summary)``: ``per_post`` maps the id of each scored post to
         ``(label, score)``; ``summary`` is a :class:`~app.analysis.results.SentimentResult`:
         ``{"engine", "engine_title", "threshold", "total", "scored", "no_text",
@@ -773,40 +832,43 @@ def analyse_sentiment(
         ``{"id", "text", "score", "label", "confidence", "url", "created_at"}``.
     """
     eng = get_engine(engine) if isinstance(engine, str) else engine
-    reads, names = _read_posts(posts, ZoneInfo(tz), eng.languages)
-    distinct = list(dict.fromkeys(read.text for read in reads if read.scored))
-    predictions = dict(zip(distinct, eng.predict(distinct), strict=True))
-    scored = [(read, predictions[read.text]) for read in reads if read.scored]
-    per_post = {read.post.external_id: (found[0], found[1]) for read, found in scored}
-    counts = Counter(found[0] for _, found in scored)
-    left_out = Counter(read.language for read in reads if read.text and not read.scored)
+    labels: MutableMapping[str, tuple[str, float]] = {} if per_post is None else per_post
+    zone = ZoneInfo(tz)
+    summary = _Summary()
+    for batch in _batches(posts, POSTS_BATCH):
+        reads = _read_posts(batch, zone, eng.languages, summary.names)
+        distinct = list(dict.fromkeys(read.text for read in reads if read.scored))
+        found = dict(zip(distinct, eng.predict(distinct), strict=True))
+        for read in reads:
+            if read.scored:
+                tag, value, _ = found[read.text]
+                labels[read.post.external_id] = (tag, value)
+        summary.add(reads, found)
     by_language: list[SentimentLanguage] = [
-        {"code": code, "name": names[code], "posts": n}
-        for code, n in sorted(left_out.items(), key=lambda item: (-item[1], item[0]))
+        {"code": code, "name": summary.names[code], "posts": n}
+        for code, n in sorted(summary.left_out.items(), key=lambda item: (-item[1], item[0]))
     ]
-    n_scored = len(scored)
-    summary: SentimentResult = {
+    n_scored, counts = summary.scored, summary.counts
+    result: SentimentResult = {
         "engine": eng.name,
         "engine_title": eng.title,
         "threshold": eng.threshold,
-        "total": len(posts),
+        "total": summary.total,
         "scored": n_scored,
-        "no_text": sum(1 for read in reads if not read.text),
-        "not_scored": sum(left_out.values()),
+        "no_text": summary.no_text,
+        "not_scored": sum(summary.left_out.values()),
         "languages": {
             "detector": LANGUAGE_DETECTOR,
             "reads": sorted(eng.languages),
-            "too_short": sum(1 for read, _ in scored if read.unsure),
+            "too_short": summary.too_short,
             "not_scored": by_language,
         },
         "counts": {tag: counts[tag] for tag in LABELS},
         "shares": {tag: (round(counts[tag] / n_scored, 4) if n_scored else None) for tag in LABELS},
-        "mean_score": (
-            round(sum(found[1] for _, found in scored) / n_scored, 4) if n_scored else None
-        ),
-        "by_month": _months(reads, per_post),
+        "mean_score": round(summary.score_sum / n_scored, 4) if n_scored else None,
+        "by_month": summary.by_month(),
         "confident_at": eng.confident_at,
-        "most_positive": _top(scored, "positive", reverse=True),
-        "most_negative": _top(scored, "negative", reverse=False),
+        "most_positive": summary.top("positive"),
+        "most_negative": summary.top("negative"),
     }
-    return per_post, summary
+    return labels, result

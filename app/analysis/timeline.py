@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import heapq
 import statistics
+from array import array
 from collections import Counter
-from collections.abc import Sequence
-from datetime import date, timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +35,17 @@ def responded(post: Post) -> bool | None:
 def engagement(post: Post) -> int:
     """:returns: replies + likes + reposts, unknown counts taken as 0 (for ranking only)."""
     return (post.reply_count or 0) + (post.like_count or 0) + (post.repost_count or 0)
+
+
+@dataclass(slots=True)
+class _Ranked:
+    """A post in the heap of the best ones; the heap's top is the worst of them."""
+
+    key: tuple[int, float, str]  #: smaller is better: (-engagement, -timestamp, id)
+    post: Post
+
+    def __lt__(self, other: _Ranked) -> bool:
+        return self.key > other.key
 
 
 def _month_periods(first: date, last: date) -> list[str]:
@@ -76,7 +90,7 @@ def _series(
     ]
 
 
-def analyse_timeline(posts: Sequence[Post], tz: str = "UTC") -> TimelineResult:
+def analyse_timeline(posts: Iterable[Post], tz: str = "UTC") -> TimelineResult:
     """Count, date and rank the account's posts.
 
     Reposts (``is_repost``) are counted separately and left out of everything "authored":
@@ -88,9 +102,6 @@ def analyse_timeline(posts: Sequence[Post], tz: str = "UTC") -> TimelineResult:
     :raises zoneinfo.ZoneInfoNotFoundError: for an unknown ``tz``.
     """
     zone = ZoneInfo(tz)
-    authored = [p for p in posts if not p.is_repost]
-    local_all = [(p, p.created_at.astimezone(zone)) for p in posts]
-
     months_posts: Counter[str] = Counter()
     months_reposts: Counter[str] = Counter()
     months_known: Counter[str] = Counter()
@@ -101,16 +112,26 @@ def analyse_timeline(posts: Sequence[Post], tz: str = "UTC") -> TimelineResult:
     weeks_got: Counter[str] = Counter()
     heatmap = [[0] * 24 for _ in range(7)]
     kinds: Counter[str] = Counter()
-    known = got = 0
-    delays: list[float] = []
+    total = authored = known = got = 0
+    delays = array("d")
+    first: datetime | None = None
+    last: datetime | None = None
+    ranked: list[_Ranked] = []  # the best TOP_POSTS so far, worst on top
 
-    for post, local in local_all:
+    # One pass, whatever the number of posts (a spooled million included): counters, the
+    # delays as one array of floats, and only the TOP_POSTS best posts kept.
+    for post in posts:
+        total += 1
+        local = post.created_at.astimezone(zone)
+        first = local if first is None or local < first else first
+        last = local if last is None or local > last else last
         month = local.strftime("%Y-%m")
         week = _week_key(local.date())
         if post.is_repost:
             months_reposts[month] += 1
             weeks_reposts[week] += 1
             continue
+        authored += 1
         kinds[post.kind] += 1
         months_posts[month] += 1
         weeks_posts[week] += 1
@@ -128,13 +149,17 @@ def analyse_timeline(posts: Sequence[Post], tz: str = "UTC") -> TimelineResult:
             delay = (post.first_response_at - post.created_at).total_seconds()
             if delay >= 0:
                 delays.append(delay)
+        key = (-engagement(post), -post.created_at.timestamp(), post.external_id)
+        if len(ranked) < TOP_POSTS:
+            heapq.heappush(ranked, _Ranked(key, post))
+        elif key < ranked[0].key:
+            heapq.heapreplace(ranked, _Ranked(key, post))
 
     by_month: list[dict[str, Any]] = []
     by_week: list[dict[str, Any]] = []
     first_at = last_at = None
-    if local_all:
-        days = [local.date() for _, local in local_all]
-        first_day, last_day = min(days), max(days)
+    if first is not None and last is not None:
+        first_day, last_day = first.date(), last.date()
         by_month = _series(
             _month_periods(first_day, last_day),
             months_posts,
@@ -145,12 +170,9 @@ def analyse_timeline(posts: Sequence[Post], tz: str = "UTC") -> TimelineResult:
         by_week = _series(
             _week_periods(first_day, last_day), weeks_posts, weeks_reposts, weeks_known, weeks_got
         )
-        first_at = min(local for _, local in local_all).isoformat()
-        last_at = max(local for _, local in local_all).isoformat()
+        first_at = first.isoformat()
+        last_at = last.isoformat()
 
-    ranked = sorted(
-        authored, key=lambda p: (-engagement(p), -p.created_at.timestamp(), p.external_id)
-    )
     top = [
         {
             "id": p.external_id,
@@ -163,17 +185,17 @@ def analyse_timeline(posts: Sequence[Post], tz: str = "UTC") -> TimelineResult:
             "reposts": p.repost_count,
             "engagement": engagement(p),
         }
-        for p in ranked[:TOP_POSTS]
+        for p in (item.post for item in sorted(ranked, key=lambda item: item.key))
     ]
 
     return {
         "tz": tz,
-        "total": len(posts),
-        "authored": len(authored),
-        "reposts": len(posts) - len(authored),
+        "total": total,
+        "authored": authored,
+        "reposts": total - authored,
         "kinds": dict(sorted(kinds.items())),
         "response_known": known,
-        "response_unknown": len(authored) - known,
+        "response_unknown": authored - known,
         "responded": got,
         "response_share": round(got / known, 4) if known else None,
         "first_response_known": len(delays),

@@ -48,7 +48,15 @@ from typing import IO, Any
 
 import ijson
 
-from app.networks.base import AccountData, ArchiveError, PartState, Person, Post, Progress
+from app.networks.base import (
+    AccountData,
+    ArchiveError,
+    PartState,
+    Person,
+    Post,
+    PostSpool,
+    Progress,
+)
 from app.networks.registry import CONNECTORS
 
 GIB = 1024**3
@@ -927,7 +935,7 @@ def listed_account(
     people: dict[str, Person],
     followers: list[str] | None,
     friends: list[str] | None,
-    posts: list[Post],
+    posts: list[Post] | PostSpool,
     *,
     posts_read: bool,
     log: ImportLog,

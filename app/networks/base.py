@@ -15,9 +15,9 @@ import marshal
 import sqlite3
 import sys
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -295,6 +295,311 @@ class PeopleSpool(MutableMapping[str, Person]):
         return f"PeopleSpool({len(self):,} people)"
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(at: datetime | None) -> int | None:
+    return None if at is None else (at - _EPOCH) // _MICROSECOND
+
+
+def _moment(micros: int | None) -> datetime | None:
+    return None if micros is None else _EPOCH + timedelta(microseconds=micros)
+
+
+#: A post's label and score from the sentiment engine.
+Label = tuple[str, float]
+
+
+class PostSpool(Sequence[Post]):
+    """The posts of one read, one per id (the first stored is kept), read back in date order
+    (then id): a list for a few thousand posts, a temporary file past :attr:`SPILL`, so an
+    archive of a million tweets never holds them all as objects.
+
+    It fills as a list does (``append``, ``extend``) and reads as a sequence (``len``,
+    iteration, ``[i]``); a post read from it is a copy, so a change to it is kept only
+    through :meth:`rewrite`. :attr:`labels` keeps each post's sentiment next to it, and
+    :meth:`labelled` reads posts and labels back together.
+    """
+
+    SPILL = 20_000  #: posts kept as objects before moving to the temporary file
+    BATCH = 5_000  #: posts read or written per statement
+
+    def __init__(self, posts: Iterable[Post] = ()) -> None:
+        #: Before the spill: each post's row (id, created, data) by id, as the file keeps it,
+        #: so a post read back is a copy whether or not the posts were spilled.
+        self._memory: dict[str, tuple[Any, ...]] | None = {}
+        self._ordered: list[tuple[Any, ...]] | None = None
+        self._db: sqlite3.Connection | None = None
+        self._pending: list[tuple[Any, ...]] = []
+        self._labels: dict[str, Label] = {}
+        self.labels: MutableMapping[str, Label] = _PostLabels(self)
+        self.extend(posts)
+
+    @property
+    def spilled(self) -> bool:
+        """Whether the posts are in the temporary file (past :attr:`SPILL`)."""
+        return self._db is not None
+
+    # -- writing ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _row(post: Post) -> tuple[Any, ...]:
+        data = marshal.dumps(
+            (
+                post.text,
+                post.url,
+                post.kind,
+                post.reply_count,
+                post.like_count,
+                post.repost_count,
+                post.in_reply_to,
+                post.is_repost,
+                _micros(post.first_response_at),
+            )
+        )
+        return (post.external_id, _micros(post.created_at), data)
+
+    @staticmethod
+    def _post(pid: str, created: int, data: bytes) -> Post:
+        fields = marshal.loads(data)  # noqa: S302 - our own temporary file
+        (text, url, kind, replies, likes, reposts, reply_to, repost, responded) = fields
+        return Post(
+            pid,
+            _EPOCH + timedelta(microseconds=created),
+            text,
+            url,
+            kind,
+            replies,
+            likes,
+            reposts,
+            reply_to,
+            repost,
+            _moment(responded),
+        )
+
+    def append(self, post: Post) -> None:
+        """Keep ``post`` unless a post of its id is already kept."""
+        if self._memory is not None:
+            if post.external_id not in self._memory:
+                self._memory[post.external_id] = self._row(post)
+                self._ordered = None
+                if len(self._memory) > self.SPILL:
+                    self._spill()
+            return
+        self._pending.append(self._row(post))
+        if len(self._pending) >= self.BATCH:
+            self._flush()
+
+    def extend(self, posts: Iterable[Post]) -> None:
+        for post in posts:
+            self.append(post)
+
+    def _spill(self) -> None:
+        assert self._memory is not None
+        self._db = sqlite3.connect("", check_same_thread=False)  # "" = a temporary file
+        self._db.execute(
+            "CREATE TABLE posts (id TEXT PRIMARY KEY, created INTEGER NOT NULL, data BLOB, "
+            "label TEXT, score REAL) WITHOUT ROWID"
+        )
+        self._db.execute("CREATE INDEX posts_order ON posts (created, id)")
+        memory, self._memory, self._ordered = self._memory, None, None
+        self._pending = list(memory.values())
+        self._flush()
+        self.labels.update(self._labels)
+        self._labels.clear()
+
+    def _flush(self) -> None:
+        if self._db is not None and self._pending:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO posts (id, created, data) VALUES (?, ?, ?)", self._pending
+            )
+            self._pending = []
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _sorted(self) -> list[tuple[Any, ...]]:
+        assert self._memory is not None
+        if self._ordered is None:
+            self._ordered = sorted(self._memory.values(), key=lambda row: (row[1], row[0]))
+        return self._ordered
+
+    def _batches(self, columns: str = "id, created, data") -> Iterator[list[tuple[Any, ...]]]:
+        """The rows in date order, a batch at a time, each batch read whole (so the file can
+        be written between two batches: labels, rewrites)."""
+        assert self._db is not None
+        self._flush()
+        rows = self._db.execute(
+            f"SELECT {columns} FROM posts ORDER BY created, id LIMIT ?",  # noqa: S608
+            (self.BATCH,),
+        ).fetchall()
+        while rows:
+            yield rows
+            last = rows[-1]
+            rows = self._db.execute(
+                f"SELECT {columns} FROM posts WHERE (created, id) > (?, ?) "  # noqa: S608
+                "ORDER BY created, id LIMIT ?",
+                (last[1], last[0], self.BATCH),
+            ).fetchall()
+
+    def __iter__(self) -> Iterator[Post]:
+        if self._memory is not None:
+            for row in list(self._sorted()):
+                yield self._post(*row)
+            return
+        for rows in self._batches():
+            for row in rows:
+                yield self._post(*row)
+
+    def labelled(self) -> Iterator[tuple[Post, Label | None]]:
+        """Each post with its label from :attr:`labels` (``None`` where it has none)."""
+        if self._memory is not None:
+            for row in list(self._sorted()):
+                yield self._post(*row), self._labels.get(row[0])
+            return
+        self.labels.flush()  # type: ignore[attr-defined]
+        for rows in self._batches("id, created, data, label, score"):
+            for pid, created, data, label, score in rows:
+                yield self._post(pid, created, data), (None if label is None else (label, score))
+
+    def __len__(self) -> int:
+        if self._memory is not None:
+            return len(self._memory)
+        assert self._db is not None
+        self._flush()
+        return int(self._db.execute("SELECT count(*) FROM posts").fetchone()[0])
+
+    def __getitem__(self, index: int) -> Post:  # type: ignore[override]
+        if not isinstance(index, int):
+            raise TypeError("a PostSpool is indexed by position only")
+        size = len(self)
+        if index < 0:
+            index += size
+        if not 0 <= index < size:
+            raise IndexError(index)
+        if self._memory is not None:
+            return self._post(*self._sorted()[index])
+        assert self._db is not None
+        row = self._db.execute(
+            "SELECT id, created, data FROM posts ORDER BY created, id LIMIT 1 OFFSET ?", (index,)
+        ).fetchone()
+        return self._post(*row)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to a sequence of the same posts in the same (date) order."""
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # -- changing ---------------------------------------------------------------------------
+
+    def rewrite(self, change: Callable[[Post], None]) -> None:
+        """Apply ``change`` to every post in place (it edits the post it is given) and keep
+        the result; a post whose id it changes to one already kept is dropped."""
+        if self._memory is not None:
+            rows = list(self._memory.values())
+            self._memory, self._ordered = {}, None
+            for row in rows:
+                post = self._post(*row)
+                change(post)
+                self._memory.setdefault(post.external_id, self._row(post))
+            return
+        assert self._db is not None
+        for rows in self._batches():
+            changed = []
+            for row in rows:
+                post = self._post(*row)
+                change(post)
+                new = self._row(post)
+                if new != row:
+                    changed.append((row[0], new))
+            for old_id, new in changed:
+                self._db.execute("DELETE FROM posts WHERE id = ?", (old_id,))
+                self._db.execute(
+                    "INSERT OR IGNORE INTO posts (id, created, data) VALUES (?, ?, ?)", new
+                )
+
+    def __repr__(self) -> str:
+        return f"PostSpool({len(self):,} posts{', spilled' if self.spilled else ''})"
+
+
+class _PostLabels(MutableMapping[str, Label]):
+    """The sentiment label of each post of a :class:`PostSpool`, kept beside it."""
+
+    def __init__(self, spool: PostSpool) -> None:
+        self._spool = spool
+        self._pending: dict[str, Label] = {}
+
+    def flush(self) -> None:
+        db = self._spool._db
+        if db is not None and self._pending:
+            db.executemany(
+                "UPDATE posts SET label = ?, score = ? WHERE id = ?",
+                [(label, score, pid) for pid, (label, score) in self._pending.items()],
+            )
+            self._pending = {}
+
+    def __setitem__(self, pid: str, label: Label) -> None:
+        if self._spool._db is None:
+            self._spool._labels[pid] = label
+            return
+        self._pending[pid] = label
+        if len(self._pending) >= PostSpool.BATCH:
+            self.flush()
+
+    def __getitem__(self, pid: str) -> Label:
+        db = self._spool._db
+        if db is None:
+            return self._spool._labels[pid]
+        if pid in self._pending:
+            return self._pending[pid]
+        row = db.execute("SELECT label, score FROM posts WHERE id = ?", (pid,)).fetchone()
+        if row is None or row[0] is None:
+            raise KeyError(pid)
+        return (row[0], row[1])
+
+    def __delitem__(self, pid: str) -> None:
+        db = self._spool._db
+        if db is None:
+            del self._spool._labels[pid]
+            return
+        self.flush()
+        if (
+            db.execute(
+                "UPDATE posts SET label = NULL, score = NULL WHERE id = ? AND label IS NOT NULL",
+                (pid,),
+            ).rowcount
+            == 0
+        ):
+            raise KeyError(pid)
+
+    def __iter__(self) -> Iterator[str]:
+        db = self._spool._db
+        if db is None:
+            yield from list(self._spool._labels)
+            return
+        self.flush()
+        yield from (
+            pid for (pid,) in db.execute("SELECT id FROM posts WHERE label IS NOT NULL").fetchall()
+        )
+
+    def __len__(self) -> int:
+        db = self._spool._db
+        if db is None:
+            return len(self._spool._labels)
+        self.flush()
+        return int(db.execute("SELECT count(*) FROM posts WHERE label IS NOT NULL").fetchone()[0])
+
+
+def count_posts(posts: Iterable[Post]) -> int:
+    """Distinct posts (by id) of a list or a :class:`PostSpool` (distinct already)."""
+    if isinstance(posts, PostSpool):
+        return len(posts)
+    return len({post.external_id for post in posts})
+
+
 class PartState(enum.StrEnum):
     """How completely one read gave one part of an account."""
 
@@ -358,7 +663,7 @@ class AccountData:
     friends: list[str] | None = field(default_factory=list)
     follows: Edges | set[Follow] = field(default_factory=Edges)
     lists_fetched: set[str] = field(default_factory=set)
-    posts: list[Post] = field(default_factory=list)
+    posts: list[Post] | PostSpool = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     archive_date: datetime | None = None
     missing_parts: list[str] = field(default_factory=list)
@@ -386,7 +691,7 @@ class AccountData:
         elif name == "friends":
             listed, total = self.friends, self.owner.following_count
         elif name == "posts":
-            count = len({post.external_id for post in self.posts})
+            count = count_posts(self.posts)
             return self._with_count(marked, count, self.owner.posts_count)
         elif name == "edges":
             count = len(self.lists_fetched)

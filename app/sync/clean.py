@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from app.networks.base import AccountData, Person, Post
+from app.networks.base import AccountData, Person, Post, PostSpool
 
 #: Column sizes of :mod:`app.models` (people, posts).
 SHORT, LONG = 255, 500
@@ -85,8 +85,11 @@ def make_safe(data: AccountData) -> int:
             type(edge)(renamed.get(edge.source, edge.source), renamed.get(edge.target, edge.target))
             for edge in data.follows
         }
-    for post in data.posts:
-        cleaner.post(post)
+    if isinstance(data.posts, PostSpool):
+        data.posts.rewrite(cleaner.post)  # a spool hands out copies: changes go back through it
+    else:
+        for post in data.posts:
+            cleaner.post(post)
     if cleaner.shortened:
         count = cleaner.shortened
         data.notes.append(

@@ -32,7 +32,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Follow, Person, Post, Snapshot, SyncRun
-from app.networks.base import PARTS, AccountData, PartRead, PartState
+from app.networks.base import PARTS, AccountData, PartRead, PartState, PostSpool
 from app.networks.base import Follow as FollowRecord
 from app.networks.base import Person as PersonRecord
 from app.networks.base import Post as PostRecord
@@ -77,7 +77,7 @@ class Kept:
     friends: list[str] = field(default_factory=list)
     follows: set[FollowRecord] = field(default_factory=set)
     lists_fetched: set[str] = field(default_factory=set)
-    posts: list[PostRecord] = field(default_factory=list)
+    posts: PostSpool = field(default_factory=PostSpool)
     #: The snapshot read, for handles looked up later.
     snapshot_id: int | None = None
 
@@ -172,7 +172,8 @@ def load_kept(snapshot: Snapshot) -> Kept:
         select(Follow.source, Follow.target).where(Follow.snapshot_id == snapshot.id)
     ):
         kept.follows.add(FollowRecord(source, target))
-    for post in db.session.scalars(select(Post).where(Post.snapshot_id == snapshot.id)):
+    rows = select(Post).where(Post.snapshot_id == snapshot.id).execution_options(yield_per=5000)
+    for post in db.session.scalars(rows):
         kept.posts.append(
             PostRecord(
                 external_id=post.external_id,
@@ -316,13 +317,13 @@ def _merge_posts(
     """Posts of several sources are one set by id; a complete read replaces them."""
     if complete or not kept.posts:
         return
-    merged = {post.external_id: post for post in kept.posts}
-    merged.update((post.external_id, post) for post in data.posts)
-    new_ids = {post.external_id for post in data.posts}
-    data.posts = sorted(merged.values(), key=lambda post: (post.created_at, post.external_id))
+    merged = PostSpool(data.posts)  # the new read of a post is kept over the stored one
+    read_any = len(merged) > 0
+    merged.extend(kept.posts)
+    data.posts = merged
     show = parts["posts"]["shown"]
     show["count"] = len(merged)
-    if new_ids and source not in show["sources"]:
+    if read_any and source not in show["sources"]:
         show["sources"] = [*show["sources"], source]
     if show["state"] not in KEEPABLE:
         show["state"] = (

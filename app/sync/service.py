@@ -43,8 +43,17 @@ from app.models import (
     utcnow,
 )
 from app.networks import CONNECTORS
-from app.networks.base import AccountData, ArchiveError, AuthExpired, NetworkError
+from app.networks.archive import ArchiveLimits, use_limits
+from app.networks.base import (
+    AccountData,
+    ArchiveError,
+    AuthExpired,
+    NetworkError,
+    PostSpool,
+    count_posts,
+)
 from app.networks.base import Person as PersonRecord
+from app.networks.base import Post as PostRecord
 from app.sync.bulk import analyze, copy_rows
 from app.sync.circle import Circle
 from app.sync.clean import make_safe
@@ -121,12 +130,16 @@ def run_sync(run_id: int) -> None:
     """Run one queued sync to the end (called by the job runner, inside an app context).
 
     Failures are recorded on the run with a message for the page; nothing already stored is
-    touched unless the new snapshot was completed.
+    touched unless the new snapshot was completed. Archives are read within the limits of
+    the app's settings (``ARCHIVE_MAX_*``).
     """
     run = db.session.get(SyncRun, run_id)
     if run is None or run.status not in {SyncStatus.QUEUED, SyncStatus.PAUSED}:
         return
-    with log_context(run=run_id, network=run.connection.network):
+    # Archives are read with the app's limits (ARCHIVE_MAX_*), whoever runs the import: the
+    # web process, an RQ worker or ``manage.py import``.
+    limits = ArchiveLimits.from_config(current_app.config)
+    with log_context(run=run_id, network=run.connection.network), use_limits(limits):
         _run(run)
 
 
@@ -230,7 +243,10 @@ def analyse(data: AccountData, *, timezone: str, engine: str, max_people: int) -
     kept as ``"circle"`` for writing the rows); only the people the graphs draw reach the
     graph analysis, whose totals are then those of the whole lists.
     """
-    sentiment_per_post, sentiment = analyse_sentiment(data.posts, get_engine(engine), tz=timezone)
+    labels = data.posts.labels if isinstance(data.posts, PostSpool) else None
+    sentiment_per_post, sentiment = analyse_sentiment(
+        data.posts, get_engine(engine), tz=timezone, per_post=labels
+    )
     circle = Circle.of(data)
     graphs = analyse_graphs(circle.for_graphs(max_people), max_people=max_people)
     for section in ("followers", "friends"):
@@ -326,16 +342,26 @@ POST_COLUMNS = (
 )
 
 
+def labelled_posts(
+    posts: Iterable[PostRecord], sentiment: Mapping[str, tuple[str, float]]
+) -> Iterator[tuple[PostRecord, tuple[str, float] | None]]:
+    """Each distinct post with its label: read together from a spool that holds them."""
+    if isinstance(posts, PostSpool) and sentiment is posts.labels:
+        yield from posts.labelled()
+        return
+    seen: set[str] = set()
+    for post in posts:
+        if post.external_id not in seen:
+            seen.add(post.external_id)
+            yield post, sentiment.get(post.external_id)
+
+
 def post_rows(
-    snapshot_id: int, data: AccountData, sentiment: dict[str, tuple[str, float]]
+    snapshot_id: int, data: AccountData, sentiment: Mapping[str, tuple[str, float]]
 ) -> Iterator[dict[str, Any]]:
     """One row per post, with its sentiment label and score."""
-    seen: set[str] = set()
-    for post in data.posts:
-        if post.external_id in seen:
-            continue
-        seen.add(post.external_id)
-        label, score = sentiment.get(post.external_id, (None, None))
+    for post, found in labelled_posts(data.posts, sentiment):
+        label, score = found or (None, None)
         yield {
             "snapshot_id": snapshot_id,
             "external_id": post.external_id,
@@ -418,6 +444,10 @@ def store_snapshot(
         source_of(run, data, at),
     )
     data = combined.data
+    if not isinstance(data.posts, PostSpool):
+        # One path for every size: one post per id, in date order, spilled to a temporary
+        # file past a few thousand (the analyses and the writes read it in batches).
+        data.posts = PostSpool(data.posts)
     analysed = analyse(
         data,
         timezone=user.timezone,
@@ -462,7 +492,7 @@ def _posts_count(combined: Combined) -> int | None:
     """The posts the page shows: ``None`` where nothing of them is known (absent, refused)."""
     if combined.parts["posts"]["shown"]["state"] not in KEEPABLE:
         return None
-    return len({post.external_id for post in combined.data.posts})
+    return count_posts(combined.data.posts)
 
 
 def compared_since(combined: Combined, previous: Snapshot | None) -> datetime | None:

@@ -11,9 +11,10 @@ from app.analysis.graph import analyse_graphs
 from app.demo.synthetic import make_account
 from app.extensions import db
 from app.models import Connection, Follow, Person, Post, Snapshot
-from app.networks.base import AccountData, Edges, as_edges
+from app.networks.base import AccountData, Edges, PostSpool, as_edges, count_posts
 from app.networks.base import Follow as FollowRecord
 from app.networks.base import Person as PersonRecord
+from app.networks.base import Post as PostRecord
 from app.sync.bulk import analyze, copy_rows
 from app.sync.circle import Circle
 from app.sync.service import POST_COLUMNS
@@ -265,3 +266,104 @@ def test_a_progress_that_commits_between_batches_loses_nothing(snapshot):
     db.session.commit()
     assert done == [10, 10, 10, 5]
     assert len(db.session.scalars(select(Follow)).all()) == 35
+
+
+def spool_post(pid: str, minute: int, text: str = "hello", **fields) -> PostRecord:
+    return PostRecord(pid, datetime(2026, 3, 1, 12, minute, tzinfo=UTC), text, **fields)
+
+
+@pytest.mark.parametrize("spill", [1000, 2])
+def test_post_spool_is_a_sequence_of_copies_in_date_order(spill):
+    """The same behaviour kept as objects and spilled to its file: one post per id (the
+    first kept), date then id order, copies, changes through rewrite, labels beside."""
+    spool = PostSpool()
+    spool.SPILL = spill
+    spool.BATCH = 2  # several statements and keyset batches
+    spool.labels["b"] = ("positive", 0.5)  # a label given before the spill survives it
+    for post in (
+        spool_post("c", 5),
+        spool_post("b", 1, first_response_at=datetime(2026, 3, 1, 13, 0, 0, 7, tzinfo=UTC)),
+        spool_post("a", 5, like_count=3, is_repost=True),
+        spool_post("b", 9, "a second copy of b"),
+        spool_post("d", 0, "ünïcode 🎉", url="https://example.org/d", kind="reply"),
+    ):
+        spool.append(post)
+    assert spool.spilled == (spill == 2)
+    assert len(spool) == 4 and bool(spool)
+    assert [p.external_id for p in spool] == ["d", "b", "a", "c"]
+    assert spool[1].text == "hello"  # the first b is kept
+    assert spool[1].first_response_at == datetime(2026, 3, 1, 13, 0, 0, 7, tzinfo=UTC)
+    assert spool[-1].external_id == "c" and spool[0].text == "ünïcode 🎉"
+    assert spool[2] == spool_post("a", 5, like_count=3, is_repost=True)
+    with pytest.raises(IndexError):
+        spool[4]
+    copy = spool[0]
+    copy.text = "changed"
+    assert spool[0].text == "ünïcode 🎉"
+
+    def shorten(post: PostRecord) -> None:
+        post.text = post.text[:3]
+        if post.external_id == "c":
+            post.external_id = "c2"
+
+    spool.rewrite(shorten)
+    assert [(p.external_id, p.text) for p in spool] == [
+        ("d", "ünï"),
+        ("b", "hel"),
+        ("a", "hel"),
+        ("c2", "hel"),
+    ]
+    spool.labels["a"] = ("negative", -0.25)
+    assert spool.labels["b"] == ("positive", 0.5) and len(spool.labels) == 2
+    assert sorted(spool.labels) == ["a", "b"] and "d" not in spool.labels
+    assert [(p.external_id, label) for p, label in spool.labelled()] == [
+        ("d", None),
+        ("b", ("positive", 0.5)),
+        ("a", ("negative", -0.25)),
+        ("c2", None),
+    ]
+    del spool.labels["a"]
+    assert "a" not in spool.labels
+    with pytest.raises(KeyError):
+        del spool.labels["a"]
+    assert spool == list(spool) and spool != [] and count_posts(spool) == 4
+    assert f"4 posts{', spilled' if spill == 2 else ''}" in repr(spool)
+
+
+def test_a_spooled_account_stores_the_posts_a_list_one_does(app, user, monkeypatch):
+    """Posts past the spill go through the file: the rows, labels and analyses are the same
+    as for a list of the same posts (duplicates and a too-long value included)."""
+    from app.models import SyncRun
+    from app.sync import service
+
+    monkeypatch.setattr(PostSpool, "SPILL", 50)
+    stored = []
+    for spooled in (False, True):
+        data = make_account("github", 30, posts=120, now=datetime(2026, 1, 1, tzinfo=UTC))
+        posts = [*data.posts, data.posts[3]]  # listed twice
+        posts[5].in_reply_to = "y" * 300  # cut to fit by make_safe, in the file too
+        data.posts = PostSpool(posts) if spooled else posts
+        assert isinstance(data.posts, PostSpool) == spooled and (
+            not spooled or data.posts.spilled
+        )
+        connection = Connection(user_id=user.id, network="github", source="demo")
+        db.session.add(connection)
+        db.session.commit()
+        run = SyncRun(connection=connection, kind="demo", params={})
+        db.session.add(run)
+        db.session.commit()
+        snap = service.store_snapshot(connection, run, data, service.RunProgress(run))
+        rows = db.session.execute(
+            select(*(c for c in Post.__table__.c if c.name not in ("id", "snapshot_id"))).where(
+                Post.snapshot_id == snap.id
+            )
+        ).all()
+        results = {key: snap.results[key] for key in ("timeline", "sentiment")}
+        stored.append((sorted(tuple(row) for row in rows), results, snap.posts_count))
+        db.session.delete(connection)
+        db.session.commit()
+    assert stored[0] == stored[1]
+    rows, results, count = stored[1]
+    assert len(rows) == count == 120
+    assert sum(row[-2] is not None for row in rows) == results["sentiment"]["scored"] > 0
+    assert any(row[8] == "y" * 255 for row in rows)

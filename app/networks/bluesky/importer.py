@@ -35,7 +35,7 @@ from typing import IO, Any
 import libipld
 
 from app.networks.archive import Archive, ArchiveLimits, ImportLog, check_network, parse_iso
-from app.networks.base import AccountData, ArchiveError, Person, Post, Progress
+from app.networks.base import AccountData, ArchiveError, Person, Post, PostSpool, Progress
 from app.networks.text import safe_url
 
 DAG_CBOR = 0x71
@@ -229,7 +229,7 @@ def _import(archive: Archive, progress: Progress) -> AccountData:
     owner = Person(external_id=did, handle=did, url=safe_url(f"https://bsky.app/profile/{did}"))
     people: dict[str, Person] = {}
     friends: dict[str, None] = {}
-    posts: dict[str, Post] = {}
+    posts = PostSpool()
     for cid, record in records:
         record_type = record["$type"]
         key = keys.get(cid)
@@ -252,7 +252,7 @@ def _import(archive: Archive, progress: Progress) -> AccountData:
         else:
             post = _post(did, record_type, record, rkey, cid)
             if post is not None:
-                posts.setdefault(post.external_id, post)
+                posts.append(post)
     if friends:
         log.notes.append(DIDS_ONLY)
     log.notes.append(NO_FOLLOWERS)
@@ -263,7 +263,7 @@ def _import(archive: Archive, progress: Progress) -> AccountData:
         people=people,
         followers=None,
         friends=list(friends),
-        posts=sorted(posts.values(), key=lambda p: p.created_at),
+        posts=posts,
         notes=log.notes,
         archive_date=tid_time(commit.get("rev")),
         missing_parts=log.missing,

@@ -49,7 +49,7 @@ from app.networks.archive import (
     listed_account,
     stable_id,
 )
-from app.networks.base import AccountData, ArchiveError, Person, Post, Progress
+from app.networks.base import AccountData, ArchiveError, Person, Post, PostSpool, Progress
 from app.networks.text import no_handle, safe_url
 
 FRIENDS = (
@@ -216,15 +216,15 @@ def _people(
     return list(dict.fromkeys(ids))
 
 
-def _posts(archive: Archive, names: list[str], progress: Progress) -> list[Post]:
-    posts: dict[str, Post] = {}
+def _posts(archive: Archive, names: list[str], progress: Progress) -> PostSpool:
+    posts = PostSpool()
     for name in names:
         report = ByteProgress(progress, "posts", archive, name)
         for item in iter_list(archive, name, report=report):
             post = _post(fix_mojibake(item))
             if post is not None:
-                posts.setdefault(post.external_id, post)
-    return sorted(posts.values(), key=lambda p: p.created_at)
+                posts.append(post)
+    return posts
 
 
 def _post(item: Any) -> Post | None:

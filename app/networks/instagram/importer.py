@@ -36,7 +36,7 @@ from app.networks.archive import (
     listed_account,
     stable_id,
 )
-from app.networks.base import AccountData, ArchiveError, Person, Post, Progress
+from app.networks.base import AccountData, ArchiveError, Person, Post, PostSpool, Progress
 from app.networks.text import safe_links, safe_url
 
 FOLLOWERS = ("followers_and_following/followers_*.json", "followers_and_following/followers.json")
@@ -90,7 +90,7 @@ def _import(archive: Archive, progress: Progress) -> AccountData:
     if friends is None:
         log.missing_part("followers_and_following/following.json")
 
-    posts: list[Post] = []
+    posts = PostSpool()
     for name in post_files:
         read: list[Post] = []
         try:
@@ -102,7 +102,6 @@ def _import(archive: Archive, progress: Progress) -> AccountData:
             log.unreadable(name, exc)
             continue
         posts.extend(read)
-    posts = sorted({p.external_id: p for p in posts}.values(), key=lambda p: p.created_at)
     if not post_files:
         log.missing_part("content/posts_1.json")
 

@@ -38,7 +38,7 @@ from app.networks.archive import (
     slugify,
 )
 from app.networks.archive import stable_id as _stable_id
-from app.networks.base import AccountData, ArchiveError, Person, Post, Progress
+from app.networks.base import AccountData, ArchiveError, Person, Post, PostSpool, Progress
 from app.networks.text import no_handle, normalise_newlines, safe_links, safe_url, unquote_lines
 
 NO_PROFILE = "The upload has no Profile.csv, so it does not say whose connections these are."
@@ -78,7 +78,7 @@ def _import(archive: Archive, progress: Progress) -> AccountData:
     else:
         log.missing_part("Connections.csv")
 
-    posts: list[Post] = []
+    posts = PostSpool()
     if shares_file:
         try:
             posts = _shares(archive, shares_file, progress)
@@ -177,12 +177,12 @@ def _connections(
     return list(ids), blank
 
 
-def _shares(archive: Archive, name: str, progress: Progress) -> list[Post]:
+def _shares(archive: Archive, name: str, progress: Progress) -> PostSpool:
     header, rows = _rows(archive, name, "Date")
     if "ShareCommentary" not in header:
         raise ArchiveError(f"{Path(name).name}: the header has no 'ShareCommentary' column.")
     progress.stage("posts", total=len(rows))
-    posts: dict[str, Post] = {}
+    posts = PostSpool()
     for row in rows:
         created = _share_date(_field(header, row, "Date"))
         if created is None:
@@ -194,8 +194,7 @@ def _shares(archive: Archive, name: str, progress: Progress) -> list[Post]:
             else ""
         )
         external_id = link or _stable_id("li:share:", created.isoformat(), text)
-        posts.setdefault(
-            external_id,
+        posts.append(
             Post(
                 external_id=external_id,
                 created_at=created,
@@ -204,7 +203,7 @@ def _shares(archive: Archive, name: str, progress: Progress) -> list[Post]:
             ),
         )
     progress.advance(len(rows))
-    return sorted(posts.values(), key=lambda p: p.created_at)
+    return posts
 
 
 def _share_date(value: str) -> datetime | None:

@@ -43,7 +43,15 @@ from app.networks.archive import (
     list_path,
     parse_iso,
 )
-from app.networks.base import AccountData, ArchiveError, PartState, Person, Post, Progress
+from app.networks.base import (
+    AccountData,
+    ArchiveError,
+    PartState,
+    Person,
+    Post,
+    PostSpool,
+    Progress,
+)
 from app.networks.text import html_to_text, normalise_newlines, safe_links, safe_url
 
 NO_FOLLOWERS = (
@@ -89,7 +97,7 @@ def _import(archive: Archive, progress: Progress) -> AccountData:
         log.missing_part("following_accounts.csv", NO_FOLLOWING)
     log.notes.append(NO_FOLLOWERS)
 
-    posts: list[Post] = []
+    posts = PostSpool()
     if outbox_file:
         posts = _outbox(archive, outbox_file, progress, log)
     else:
@@ -169,23 +177,23 @@ def _follows(
     return list(ids)
 
 
-def _outbox(archive: Archive, name: str, progress: Progress, log: ImportLog) -> list[Post]:
+def _outbox(archive: Archive, name: str, progress: Progress, log: ImportLog) -> PostSpool:
     """The posts of ``outbox.json``, its ``orderedItems`` parsed as a stream."""
     path = list_path(archive, name, "orderedItems")
     if path is None:
         raise ArchiveError(f"{name}: no orderedItems list; is this a Mastodon outbox?")
     report = ByteProgress(progress, "posts", archive, name)
-    posts: dict[str, Post] = {}
+    posts = PostSpool()
     skipped = 0
     for item in iter_json(archive, name, path, report=report):
         post = _activity_post(item)
         if post is None:
             skipped += 1
         else:
-            posts.setdefault(post.external_id, post)
+            posts.append(post)
     if skipped:
         log.notes.append(f"{skipped} outbox items were skipped: not a post or no date.")
-    return sorted(posts.values(), key=lambda p: p.created_at)
+    return posts
 
 
 def _activity_post(item: Any) -> Post | None:

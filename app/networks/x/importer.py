@@ -43,7 +43,15 @@ from app.networks.archive import (
     iter_json,
     parse_iso,
 )
-from app.networks.base import AccountData, ArchiveError, PartState, Person, Post, Progress
+from app.networks.base import (
+    AccountData,
+    ArchiveError,
+    PartState,
+    Person,
+    Post,
+    PostSpool,
+    Progress,
+)
 from app.networks.text import normalise_newlines, safe_links, safe_url
 
 TWEET_PATTERNS = ("data/tweets.js", "data/tweet.js", "data/tweets-part*.js", "data/tweet-part*.js")
@@ -269,8 +277,10 @@ class _XImport:
                 self.log.unreadable(name, exc)
         return notes
 
-    def posts(self, names: list[str], handle: str | None, notes: _Notes) -> list[Post]:
-        posts: list[Post] = []
+    def posts(self, names: list[str], handle: str | None, notes: _Notes) -> PostSpool:
+        """The tweets of every part, one per id, in date order: spooled to a temporary file
+        past a few thousand, so a million of them never sit in memory as objects."""
+        posts = PostSpool()
         skipped = 0
         for name in names:
             for item in self.ytd(name, "posts"):
@@ -281,18 +291,7 @@ class _XImport:
                     posts.append(post)
         if skipped:
             self.log.notes.append(f"{skipped} posts were skipped: no id or no readable date.")
-        # Sorted by date, a post listed twice sits among the posts of its own second: the
-        # first is kept (no set of a million ids, no million sort keys next to the posts).
-        posts.sort(key=_created)
-        unique: list[Post] = []
-        same_time: set[str] = set()
-        for post in posts:
-            if not unique or post.created_at != unique[-1].created_at:
-                same_time.clear()
-            if post.external_id not in same_time:
-                same_time.add(post.external_id)
-                unique.append(post)
-        return unique
+        return posts
 
 
 class _Notes:
@@ -318,10 +317,6 @@ class _Notes:
         if len(cleaned) >= self.PREFIX and cleaned[: self.PREFIX] in self.by_prefix:
             return self.by_prefix[cleaned[: self.PREFIX]]
         return self.by_id.get(tweet_id)
-
-
-def _created(post: Post) -> datetime:
-    return post.created_at
 
 
 def _lone_type(archive: Archive) -> str | None:
