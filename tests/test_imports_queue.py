@@ -273,6 +273,22 @@ def test_archive_limits_come_from_the_config(app, auth, client, user, tmp_path):
     assert run.status == "failed" and "more than 2 files" in run.error
 
 
+def test_the_import_command_reads_within_the_configs_limits(app, user, tmp_path):
+    """``manage.py import`` runs with the app's ARCHIVE_MAX_* as an upload does."""
+    path = tmp_path / "Basic_LinkedInDataExport.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name in ("Connections.csv", "a.txt", "b.txt"):
+            archive.writestr(name, LINKEDIN)
+    runner = app.test_cli_runner()
+    app.config["ARCHIVE_MAX_MEMBERS"] = 2
+    refused = runner.invoke(args=["import", "linkedin", str(path), "--user", user.username])
+    assert refused.exit_code == 1 and "more than 2 files" in refused.output
+    app.config["ARCHIVE_MAX_MEMBERS"] = 3
+    done = runner.invoke(args=["import", "linkedin", str(path), "--user", user.username])
+    assert done.exit_code == 0, done.output
+    assert configured_limits() is DEFAULT_LIMITS  # nothing left set after the command
+
+
 def test_limits_outside_a_job_come_from_the_environment():
     assert configured_limits() is DEFAULT_LIMITS
 
