@@ -403,3 +403,15 @@ def test_hostile_urls_from_live_servers_are_not_kept_nor_linked(
     for page in pages:
         assert assert_only_web_links(page) == []
     assert "@bob@" in pages[1] and "@andrew" in pages[3]  # people shown, as text
+
+
+def test_the_fast_character_check_refuses_what_the_per_character_rule_does():
+    """``safe_url`` looks at ASCII with one regex and at other characters one by one: over
+    every character of the Basic Multilingual Plane it refuses exactly what the rule says."""
+    from app.networks.text import _has_unsafe_char, _unsafe_char
+
+    for code in range(0x10000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        char = chr(code)
+        assert _has_unsafe_char(f"https://a.example/{char}x") == _unsafe_char(char), hex(code)

@@ -43,9 +43,21 @@ _WEB_START = re.compile(r"https?://", re.IGNORECASE | re.ASCII)
 _HOST_NAME = re.compile(r"[\w.-]+")
 
 
+#: The ASCII characters :func:`_unsafe_char` refuses: controls, whitespace, the backslash.
+_ASCII_UNSAFE = re.compile(r"[\x00-\x20\x7f\\]")
+
+
 def _unsafe_char(char: str) -> bool:
     """Control, format (bidi overrides, zero-width), whitespace and the backslash."""
     return char == "\\" or char.isspace() or unicodedata.category(char) in ("Cc", "Cf")
+
+
+def _has_unsafe_char(text: str) -> bool:
+    """Whether any character of ``text`` is :func:`_unsafe_char`: one regex search for the
+    ASCII ones, the character check only for the others (most URLs have none)."""
+    if _ASCII_UNSAFE.search(text):
+        return True
+    return not text.isascii() and any(_unsafe_char(char) for char in text if not char.isascii())
 
 
 def safe_url(value: object) -> str | None:
@@ -62,7 +74,7 @@ def safe_url(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     text = value.strip()
-    if not _WEB_START.match(text) or any(_unsafe_char(char) for char in text):
+    if not _WEB_START.match(text) or _has_unsafe_char(text):
         return None
     try:
         parts = urlsplit(text)

@@ -28,10 +28,12 @@ parts are optional and are reported in ``missing_parts`` when unreadable.
 
 from __future__ import annotations
 
+import calendar
+import contextlib
 import html
 import posixpath
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.networks.archive import (
@@ -372,10 +374,30 @@ def _expand(text: str, urls: Any, short: str, long: str) -> str:
     return text
 
 
+_X_DATE = re.compile(
+    r"[A-Z][a-z]{2} ([A-Z][a-z]{2}) (\d{2}) (\d{2}):(\d{2}):(\d{2}) ([+-]\d{2})(\d{2}) (\d{4})",
+    re.ASCII,
+)
+_MONTHS = {name: n for n, name in enumerate(calendar.month_abbr) if name}
+
+
 def parse_x_date(value: Any) -> datetime | None:
-    """``"Wed Oct 10 20:19:24 +0000 2018"`` to aware UTC (ISO strings accepted too)."""
+    """``"Wed Oct 10 20:19:24 +0000 2018"`` to aware UTC (ISO strings accepted too).
+
+    Read with one regex (``strptime`` costs ten times as much, a second per 100k tweets);
+    anything it does not match goes through ``strptime`` and then as ISO.
+    """
     if not isinstance(value, str):
         return None
+    found = _X_DATE.fullmatch(value)
+    if found is not None and found[1] in _MONTHS:
+        month, day, hour, minute, second, hours, minutes, year = found.groups()
+        offset = timedelta(hours=int(hours), minutes=int(minutes) * (-1 if hours[0] == "-" else 1))
+        with contextlib.suppress(ValueError):
+            at = datetime(
+                int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=UTC
+            )
+            return at - offset
     try:
         return datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y").astimezone(UTC)
     except ValueError:

@@ -267,3 +267,12 @@ def test_crlf_text_normalised(tmp_path: Path) -> None:
     path = tmp_path / "tweets.js"
     path.write_text(b.ytd("tweets", [b.tweet("7", "one\r\ntwo\rthree", T1)]))
     assert import_x(str(path), NullProgress()).posts[0].text == "one\ntwo\nthree"
+
+
+@pytest.mark.parametrize("offset", ["+0000", "+0530", "-0800", "-0130", "+1400"])
+def test_x_dates_read_as_strptime_reads_them(offset):
+    for day in ("Mon Jan 01 00:00:00", "Thu Feb 29 23:59:59", "Wed Oct 10 20:19:24"):
+        value = f"{day} {offset} 2024"
+        expected = datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y").astimezone(UTC)
+        assert parse_x_date(value) == expected and parse_x_date(value).tzinfo is UTC
+    assert parse_x_date(f"Fri Feb 30 10:00:00 {offset} 2024") is None  # no such day
