@@ -13,9 +13,10 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import cache
+from types import ModuleType
 from typing import Any
 
-import networkit as nk
 import numpy as np
 
 from app.analysis.layout import LAYOUT_SEED, force_layout
@@ -73,6 +74,16 @@ def _select(
     return sorted(ids, key=key)[:cap]
 
 
+@cache
+def _networkit() -> ModuleType:
+    """NetworKit, imported on first use: with what it loads (scikit-learn among them) it
+    costs a process about 130 MB, which a web process that never analyses a graph with
+    edges among people should not pay."""
+    import networkit
+
+    return networkit
+
+
 def _communities(n: int, pairs: list[tuple[int, int]]) -> list[list[int]]:
     """Louvain (NetworKit's PLM, one thread, seeded) on the undirected people graph.
 
@@ -80,6 +91,7 @@ def _communities(n: int, pairs: list[tuple[int, int]]) -> list[list[int]]:
     """
     if not pairs:
         return []
+    nk = _networkit()
     graph = nk.Graph(n, weighted=False, directed=False)
     for source, target in pairs:
         graph.addEdge(source, target)
@@ -100,13 +112,37 @@ def _communities(n: int, pairs: list[tuple[int, int]]) -> list[list[int]]:
     return found
 
 
+#: PageRank's damping factor.
+DAMPING = 0.85
+
+
+def _star_pagerank(people: int, me_follows: bool) -> list[float]:
+    """PageRank of the owner's star alone (no edge among the people), in closed form.
+
+    With ``N = people + 1`` nodes and damping ``d``, every person has the same score ``a``
+    and the owner ``b = 1 - people * a``. Followers point at the owner, who has no way out
+    and spreads evenly: ``a = (1 - d) / N + d * b / N``, so ``a = 1 / (N + d * people)``.
+    The owner follows everyone, who all spread evenly: ``b = (1 - d) / N + d * (1 - b) / N``,
+    so ``b = 1 / (N + d)``. The owner comes last, as in :func:`_pagerank`.
+    """
+    n, d = people + 1, DAMPING
+    if me_follows:
+        owner = 1 / (n + d)
+        each = (1 - owner) / people
+    else:
+        each = 1 / (n + d * people)
+        owner = 1 - people * each
+    return [each] * people + [owner]
+
+
 def _pagerank(n: int, edges: list[tuple[int, int]]) -> list[float]:
     """PageRank (damping 0.85, dangling nodes spread evenly, as networkx) by NetworKit."""
+    nk = _networkit()
     graph = nk.Graph(n, weighted=False, directed=True)
     for source, target in edges:
         graph.addEdge(source, target)
     rank = nk.centrality.PageRank(
-        graph, damp=0.85, tol=1e-10, distributeSinks=nk.centrality.SinkHandling.DistributeSinks
+        graph, damp=DAMPING, tol=1e-10, distributeSinks=nk.centrality.SinkHandling.DistributeSinks
     )
     rank.run()
     scores = rank.scores()
@@ -170,13 +206,18 @@ def _graph_section(
     # Communities and positions among the people only: the owner is linked to everyone,
     # which says nothing.
     pairs = sorted({(min(s, t), max(s, t)) for s, t in people_edges})
-    threads = nk.getMaxNumberOfThreads()
-    nk.setNumberOfThreads(1)  # one thread: seeded results repeat, and no idle spinning
-    try:
-        found = _communities(len(kept), pairs)
-        pagerank = _pagerank(me + 1, owner_edges + people_edges) if kept else [1.0]
-    finally:
-        nk.setNumberOfThreads(threads)
+    if not people_edges:  # the owner's star alone: nothing to detect, ranks in closed form
+        found = []
+        pagerank = _star_pagerank(len(kept), me_follows) if kept else [1.0]
+    else:
+        nk = _networkit()
+        threads = nk.getMaxNumberOfThreads()
+        nk.setNumberOfThreads(1)  # one thread: seeded results repeat, and no idle spinning
+        try:
+            found = _communities(len(kept), pairs)
+            pagerank = _pagerank(me + 1, owner_edges + people_edges)
+        finally:
+            nk.setNumberOfThreads(threads)
     community = [NO_COMMUNITY] * len(kept)
     for number, members in enumerate(found):
         for member in members:

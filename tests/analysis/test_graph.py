@@ -314,3 +314,51 @@ def test_grid_repulsion_approximates_the_exact_sum():
     exact = np.hypot(exact_x, exact_y)
     error = np.hypot(grid_x + near_x - exact_x, grid_y + near_y - exact_y)
     assert np.median(error / exact) < 0.02
+
+
+@pytest.mark.parametrize("me_follows", [False, True])
+@pytest.mark.parametrize("people", [1, 2, 7, 500])
+def test_the_owners_star_alone_ranks_as_networkx_ranks_it(people: int, me_follows: bool) -> None:
+    """No follow among the people (an archive's lists, a first sync): PageRank in closed
+    form, without NetworKit, equal to networkx's on the same star."""
+    from app.analysis.graph import _star_pagerank
+
+    ids = [f"p{i}" for i in range(people)]
+    edges = [("me", pid) if me_follows else (pid, "me") for pid in ids]
+    expected = nx.pagerank(nx.DiGraph(edges), tol=1e-13, max_iter=1000)
+    ranks = _star_pagerank(people, me_follows)
+    assert sum(ranks) == pytest.approx(1.0, abs=1e-12)
+    assert ranks[-1] == pytest.approx(expected["me"], abs=1e-9)
+    assert ranks[0] == pytest.approx(expected["p0"], abs=1e-9)
+    data = AccountData(
+        owner=Person("me", "me"),
+        people={pid: person(pid) for pid in ids},
+        followers=None if me_follows else ids,
+        friends=ids if me_follows else None,
+    )
+    section = analyse_graphs(data)["friends" if me_follows else "followers"]
+    by_id = {node["id"]: node["pagerank"] for node in section["graph"]["nodes"]}
+    assert by_id["me"] == pytest.approx(expected["me"], abs=1e-6)
+
+
+def test_networkit_is_loaded_only_for_follows_among_people() -> None:
+    """A web process never pays NetworKit's memory (and scikit-learn's) for a star."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from app.analysis.graph import analyse_graphs\n"
+        "from app.networks.base import AccountData, Person, Follow\n"
+        "ids = ['a', 'b']\n"
+        "people = {i: Person(i, i) for i in ids}\n"
+        "analyse_graphs(AccountData(owner=Person('me', 'me'), people=people, followers=ids))\n"
+        "print('networkit' in sys.modules)\n"
+        "analyse_graphs(AccountData(owner=Person('me', 'me'), people=people, followers=ids,\n"
+        "    follows={Follow('a', 'b')}, lists_fetched={'a', 'b'}))\n"
+        "print('networkit' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["False", "True"]
