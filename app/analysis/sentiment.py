@@ -686,7 +686,8 @@ def _read_posts(
     reads = []
     languages: dict[str, tuple[str, str, bool]] = {}
     for post in posts:
-        period = post.created_at.astimezone(zone).strftime("%Y-%m")
+        local = post.created_at.astimezone(zone)
+        period = f"{local.year:04d}-{local.month:02d}"
         text = clean_text(post.text)
         if not text:
             reads.append(_Read(post, period, text, "", False, False))

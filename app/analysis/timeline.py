@@ -116,6 +116,7 @@ def analyse_timeline(posts: Iterable[Post], tz: str = "UTC") -> TimelineResult:
     delays = array("d")
     first: datetime | None = None
     last: datetime | None = None
+    days: dict[date, tuple[str, str]] = {}  # each day's month and week, worked out once
     ranked: list[_Ranked] = []  # the best TOP_POSTS so far, worst on top
 
     # One pass, whatever the number of posts (a spooled million included): counters, the
@@ -125,8 +126,11 @@ def analyse_timeline(posts: Iterable[Post], tz: str = "UTC") -> TimelineResult:
         local = post.created_at.astimezone(zone)
         first = local if first is None or local < first else first
         last = local if last is None or local > last else last
-        month = local.strftime("%Y-%m")
-        week = _week_key(local.date())
+        day = local.date()
+        periods = days.get(day)
+        if periods is None:
+            periods = days[day] = (f"{day.year:04d}-{day.month:02d}", _week_key(day))
+        month, week = periods
         if post.is_repost:
             months_reposts[month] += 1
             weeks_reposts[week] += 1

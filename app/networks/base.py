@@ -18,6 +18,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -307,6 +308,8 @@ def _moment(micros: int | None) -> datetime | None:
     return None if micros is None else _EPOCH + timedelta(microseconds=micros)
 
 
+_post_fields = attrgetter(*Post.__slots__)  # type: ignore[attr-defined]
+
 #: A post's label and score from the sentiment engine.
 Label = tuple[str, float]
 
@@ -511,10 +514,10 @@ class PostSpool(Sequence[Post]):
             changed = []
             for row in rows:
                 post = self._post(*row)
+                before = _post_fields(post)
                 change(post)
-                new = self._row(post)
-                if new != row:
-                    changed.append((row[0], new))
+                if _post_fields(post) != before:
+                    changed.append((row[0], self._row(post)))
             for old_id, new in changed:
                 self._db.execute("DELETE FROM posts WHERE id = ?", (old_id,))
                 self._db.execute(
