@@ -14,6 +14,7 @@ import enum
 import marshal
 import sqlite3
 import sys
+import weakref
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
@@ -532,7 +533,9 @@ class _PostLabels(MutableMapping[str, Label]):
     """The sentiment label of each post of a :class:`PostSpool`, kept beside it."""
 
     def __init__(self, spool: PostSpool) -> None:
-        self._spool = spool
+        # A proxy, not a reference: no cycle, so the spool (and its temporary file) goes
+        # as soon as the last reference to it does, not at the next garbage collection.
+        self._spool = weakref.proxy(spool)
         self._pending: dict[str, Label] = {}
 
     def flush(self) -> None:

@@ -343,9 +343,7 @@ def test_a_spooled_account_stores_the_posts_a_list_one_does(app, user, monkeypat
         posts = [*data.posts, data.posts[3]]  # listed twice
         posts[5].in_reply_to = "y" * 300  # cut to fit by make_safe, in the file too
         data.posts = PostSpool(posts) if spooled else posts
-        assert isinstance(data.posts, PostSpool) == spooled and (
-            not spooled or data.posts.spilled
-        )
+        assert isinstance(data.posts, PostSpool) == spooled and (not spooled or data.posts.spilled)
         connection = Connection(user_id=user.id, network="github", source="demo")
         db.session.add(connection)
         db.session.commit()
@@ -367,3 +365,23 @@ def test_a_spooled_account_stores_the_posts_a_list_one_does(app, user, monkeypat
     assert len(rows) == count == 120
     assert sum(row[-2] is not None for row in rows) == results["sentiment"]["scored"] > 0
     assert any(row[8] == "y" * 255 for row in rows)
+
+
+def test_a_post_spool_goes_with_its_last_reference():
+    """No reference cycle: its temporary file is closed at once, not at a later collection."""
+    import gc
+    import weakref
+
+    spool = PostSpool()
+    spool.SPILL = 1
+    spool.extend(spool_post(str(i), i) for i in range(3))
+    spool.labels["1"] = ("neutral", 0.0)
+    gone = weakref.ref(spool)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        del spool
+        assert gone() is None
+    finally:
+        if enabled:
+            gc.enable()
