@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.dashboard.service import growth_series
 from app.extensions import db
-from app.models import Connection, Snapshot, SyncRun
+from app.models import Connection, Person, Post, Snapshot, SyncRun
 from tests.conftest import csrf_token
 from tests.fakes.world import big_world
 from tests.fakes.x import FakeX
@@ -77,6 +77,23 @@ def exported(client, dataset: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(body)))
 
 
+def counts_are_rows(snapshot: Snapshot) -> None:
+    """The counts stored with the snapshot, which the list pages show as totals, are the
+    rows it kept: a partial read never leaves a total the list cannot page through."""
+    kept = {
+        "followers": Person.is_follower.is_(True),
+        "friends": Person.is_friend.is_(True),
+    }
+    for role, flag in kept.items():
+        rows = db.session.scalar(
+            select(func.count()).where(Person.snapshot_id == snapshot.id, flag)
+        )
+        stored = getattr(snapshot, f"{role}_count")
+        assert (stored or 0) == rows, (role, stored, rows)
+    posts = db.session.scalar(select(func.count()).where(Post.snapshot_id == snapshot.id))
+    assert (snapshot.posts_count or 0) == posts, (snapshot.posts_count, posts)
+
+
 def no_phantoms(snapshot: Snapshot) -> None:
     """Growth counts nobody unless both reads of the list were complete."""
     growth = snapshot.results["growth"]
@@ -111,6 +128,7 @@ def test_budget_cut_syncs_keep_the_complete_lists_and_report_no_departures(
         assert followers["shown"]["state"] == "complete"
         assert followers["shown"]["count"] == FOLLOWERS
         no_phantoms(cut)
+        counts_are_rows(cut)
         assert len(exported(client, "followers")) == FOLLOWERS
         page = text(client.get(PAGE))
         assert "the earlier complete version is shown" in page
@@ -119,6 +137,7 @@ def test_budget_cut_syncs_keep_the_complete_lists_and_report_no_departures(
     app.config["X_MAX_READS"] = 5000
     assert sync(client).status == "done"
     full = current(connection)
+    counts_are_rows(full)
     growth = full.results["growth"]
     assert growth["followers"]["known"] is True
     # counted from the last complete read (the first sync), not from the cut ones
@@ -141,6 +160,7 @@ def test_a_refused_part_keeps_what_was_known(app, auth, client, user, fx):
     assert len(exported(client, "followers")) == FOLLOWERS
     assert len(exported(client, "friends")) == FRIENDS
     no_phantoms(snapshot)
+    counts_are_rows(snapshot)
     assert "refused" in text(client.get(PAGE))
 
 
@@ -220,6 +240,7 @@ def test_an_x_archive_then_a_budget_cut_live_sync_combine(app, auth, client, use
     assert named  # people read live now have names
     assert combined.parts["posts"]["shown"]["sources"][0]["kind"] == "import"
     no_phantoms(combined)
+    counts_are_rows(combined)
 
 
 def test_mastodon_archive_then_follows_csv_keep_each_other(auth, client, user, tmp_path):
@@ -234,6 +255,7 @@ def test_mastodon_archive_then_follows_csv_keep_each_other(auth, client, user, t
     upload(client, "mastodon", "following_accounts.csv", csv_body)
     both = current(connection)
     assert (both.posts_count, both.friends_count) == (1, 2)
+    counts_are_rows(both)
     assert both.parts["posts"]["shown"]["sources"][0]["file"] == "archive.zip"
     assert both.parts["friends"]["shown"]["sources"][0]["file"] == "following_accounts.csv"
 
@@ -243,6 +265,7 @@ def test_mastodon_archive_then_follows_csv_keep_each_other(auth, client, user, t
     upload(client, "mastodon", "archive.zip", newer.read_bytes())
     last = current(connection)
     assert (last.posts_count, last.friends_count) == (2, 2)
+    counts_are_rows(last)
     page = text(client.get("/dashboard/user/mastodon"))
     assert "Where these numbers come from" in page and "following_accounts.csv" in page
 
