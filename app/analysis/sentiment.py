@@ -89,11 +89,13 @@ def clean_text(text: str | None) -> str:
     """
     if not text:
         return ""
-    out = _TAG.sub(" ", text)
+    # A pattern that needs a "<" or an "@" is not run over a text without one (most posts).
+    out = _TAG.sub(" ", text) if "<" in text else text
     out = html.unescape(out)
     out = _URL.sub(" ", out)
     out = _RT.sub(" ", out)
-    out = _MENTION.sub(" ", out)
+    if "@" in out:
+        out = _MENTION.sub(" ", out)
     out = _UNSAFE.sub(" ", out)
     return _SPACE.sub(" ", out).strip()
 
