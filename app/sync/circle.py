@@ -17,7 +17,7 @@ person following themselves are left out of the counts.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -51,6 +51,7 @@ class Circle:
     follows_friends: np.ndarray
     sources: np.ndarray
     targets: np.ndarray
+    _follower_counts: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, data: AccountData) -> Circle:
@@ -129,7 +130,12 @@ class Circle:
 
     def follower_counts(self) -> np.ndarray:
         """Per number, the person's own follower count (``-1`` where unknown), in one pass
-        over the records."""
+        over the records, made once (both lists' choices read it)."""
+        if self._follower_counts is None:
+            self._follower_counts = self._read_follower_counts()
+        return self._follower_counts
+
+    def _read_follower_counts(self) -> np.ndarray:
         counts = np.full(len(self.edges.names), -1, dtype=np.int64)
         number = self.edges.number
         for pid, person in self.data.people.items():
