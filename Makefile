@@ -82,7 +82,7 @@ test-postgres: $(VENV)/.dev
 # fonts-noto-core (42 MB installed: Latin with Vietnamese, Greek, Cyrillic, Thai, Arabic,
 # Hebrew, Devanagari...) and fonts-noto-cjk (91 MB: Chinese, Japanese, Korean). As root they
 # are installed with apt-get when missing; elsewhere the command to run is printed.
-PDF_PACKAGES ?= libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core fonts-noto-cjk
+PDF_PACKAGES ?= libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-noto-cjk
 pdf-deps:
 	@if ! command -v dpkg >/dev/null; then \
 		echo "Not Debian: install Pango and the Noto fonts (core and CJK) for the PDF reports."; \
