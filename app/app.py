@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import commands
 from app.extensions import csrf, db, limiter, limiter_storage_warning, login_manager, migrate, oauth
-from app.filters import register_filters
+from app.filters import Environment, register_filters
 from app.logs import FORMAT, ContextFilter
 from app.models import load_user
 from app.networks.outbound import policy_from_config
@@ -45,6 +45,7 @@ def create_app(config_object: type[Config] | None = None) -> Flask:
     """
     config_object = config_object or config_from_env()
     app = Flask(__name__.split(".")[0], instance_path=str(INSTANCE_DIR))
+    app.jinja_environment = Environment  # before anything creates app.jinja_env
     app.config.from_object(config_object)
     config_object.finalize(app.config)
     if (hops := app.config["TRUSTED_PROXIES"]) > 0:
