@@ -133,7 +133,16 @@ class Environment(FlaskEnvironment):
                 return obj[attribute]
             except KeyError:
                 return self.undefined(obj=obj, name=attribute)
-        return super().getattr(obj, attribute)
+        # Jinja's own lookup (jinja2.Environment.getattr), inlined: it runs for every
+        # ``value.name`` of a page.
+        try:
+            return getattr(obj, attribute)
+        except AttributeError:
+            pass
+        try:
+            return obj[attribute]
+        except (TypeError, LookupError, AttributeError):
+            return self.undefined(obj=obj, name=attribute)
 
 
 def register_filters(app: Flask) -> None:

@@ -230,6 +230,34 @@ def test_a_page_past_the_end_offers_the_way_back(client, demo):
 
 
 @pytest.mark.parametrize(
+    "search", ["", "a", "ana b", "a&b=c#d", "100%+x", "é/ü?", "@bob", "~x.y_z-1", "'!$()*,;:"]
+)
+def test_list_links_match_url_for(app, search):
+    """The lists' links are made from the page's path and a query string: the same URLs as
+    ``url_for`` makes, whatever the search."""
+    from flask import url_for
+
+    from app.dashboard.views import ListLinks
+
+    with app.test_request_context("/dashboard/user/github"):
+        links = ListLinks("github", "friends", "name", "desc", search)
+        shown = {"list": "friends", "sort": "name", "order": "desc", "q": search or None}
+        assert links() == url_for("dashboard.network", network="github", _anchor="friends", **shown)
+        token = "eyJh.bc-d_e"
+        assert links(after=token) == url_for(
+            "dashboard.network", network="github", _anchor="friends", **shown, after=token
+        )
+        for key, active_role, order in (
+            ("name", "friends", "asc"),
+            ("name", "followers", "desc"),
+            ("count", "friends", "desc"),
+        ):
+            asked = {"list": "friends", "sort": key, "order": order, "q": search or None}
+            expected = url_for("dashboard.network", network="github", _anchor="friends", **asked)
+            assert links.sort(key, active_role) == expected
+
+
+@pytest.mark.parametrize(
     "url",
     [
         "/dashboard/user/myspace",

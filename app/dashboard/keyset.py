@@ -208,7 +208,8 @@ def page(
     before: Position | None = None,
     offset: int = 0,
 ) -> Window:
-    """One page of ``base`` (a ``select`` of one entity, filtered to the list) in ``order``.
+    """One page of ``base`` (a ``select`` of one entity or bundle, filtered to the list) in
+    ``order``.
 
     :param after: the page starts after this position (the next page).
     :param before: the page ends before this position (the previous page); when fewer than

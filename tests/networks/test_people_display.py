@@ -6,26 +6,33 @@ from types import SimpleNamespace
 
 from flask import Flask, render_template_string
 
+from app.dashboard.service import ListRow, list_row
 from app.networks.text import is_handle, no_handle
 
 TEMPLATE = (
     "{% from 'dashboard/_macros.html' import people_table %}"
-    "{{ people_table('followers', listing, 'overlap', 'desc', '', 'followers', network) }}"
+    "{{ people_table('followers', listing, 'overlap', 'desc', '', 'followers', network, urls) }}"
 )
+SORT_URLS = {
+    key: f"/sorted-by-{key}" for key in ("handle", "name", "count", "overlap", "community")
+}
 
 
-def _row(handle: str, name: str | None, url: str | None) -> dict[str, object]:
-    return {
-        "handle": handle,
-        "name": name,
-        "url": url,
-        "followers_count": None,
-        "following_count": None,
-        "my_followers_they_follow": None,
-        "common_friends": None,
-        "follows_back": False,
-        "community": None,
-    }
+def _row(handle: str, name: str | None, url: str | None) -> ListRow:
+    person = SimpleNamespace(
+        handle=handle,
+        name=name,
+        url=url,
+        followers_count=None,
+        following_count=None,
+        my_followers_they_follow=None,
+        common_friends=None,
+        is_friend=False,
+        is_follower=True,
+        follower_community=None,
+        friend_community=None,
+    )
+    return list_row(person, "followers")
 
 
 def test_handle_helpers() -> None:
@@ -47,7 +54,7 @@ def test_people_table_shows_names_for_ids(app: Flask) -> None:
     )
     network = SimpleNamespace(key="facebook")
     with app.test_request_context("/dashboard/user/facebook"):
-        html = render_template_string(TEMPLATE, listing=listing, network=network)
+        html = render_template_string(TEMPLATE, listing=listing, network=network, urls=SORT_URLS)
     assert ">@ana</a>" in html
     assert ">Đinh Ngọc Thiện</a>" in html and "@li:" not in html
     assert "สมชาย ใจดี" in html and "@fb:" not in html
