@@ -133,27 +133,51 @@ def digest_slot(user: User, now: datetime) -> datetime:
 
 
 def digest_for(user: User, since: datetime) -> list[dict[str, Any]]:
-    """What changed per network since ``since``; empty when nothing did."""
-    sections = []
-    for connection in db.session.scalars(
+    """What changed per network since ``since``; empty when nothing did.
+
+    Three queries whatever the number of networks (the dashboard asks on every visit): the
+    connections, their snapshots stored since, their syncs failed since; a network with new
+    snapshots reads its previous one too.
+    """
+    connections = db.session.scalars(
         select(Connection).where(Connection.user_id == user.id).order_by(Connection.network)
+    ).all()
+    ids = [connection.id for connection in connections]
+    snapshots: dict[int, list[Snapshot]] = {}
+    for snapshot in db.session.scalars(
+        select(Snapshot)
+        .where(
+            Snapshot.connection_id.in_(ids),
+            Snapshot.complete.is_(True),
+            Snapshot.created_at > since,
+        )
+        .order_by(Snapshot.created_at)
     ):
-        section = _section(connection, since)
+        snapshots.setdefault(snapshot.connection_id, []).append(snapshot)
+    failed: dict[int, list[str | None]] = {}
+    for connection_id, error in db.session.execute(
+        select(SyncRun.connection_id, SyncRun.error)
+        .where(
+            SyncRun.connection_id.in_(ids),
+            SyncRun.status == SyncStatus.FAILED,
+            SyncRun.finished_at > since,
+        )
+        .order_by(SyncRun.id)
+    ):
+        failed.setdefault(connection_id, []).append(error)
+    sections = []
+    for connection in connections:
+        section = _section(
+            connection, since, snapshots.get(connection.id, []), failed.get(connection.id, [])
+        )
         if section is not None:
             sections.append(section)
     return sections
 
 
-def _section(connection: Connection, since: datetime) -> dict[str, Any] | None:
-    snapshots = db.session.scalars(
-        select(Snapshot)
-        .where(
-            Snapshot.connection_id == connection.id,
-            Snapshot.complete.is_(True),
-            Snapshot.created_at > since,
-        )
-        .order_by(Snapshot.created_at)
-    ).all()
+def _section(
+    connection: Connection, since: datetime, snapshots: list[Snapshot], failed: list[str | None]
+) -> dict[str, Any] | None:
     gained: dict[str, str] = {}
     lost: dict[str, str] = {}
     for snapshot in snapshots:
@@ -162,13 +186,6 @@ def _section(connection: Connection, since: datetime) -> dict[str, Any] | None:
             continue
         _add(gained, lost, growth.get("gained") or [])
         _add(lost, gained, growth.get("lost") or [])
-    failed = db.session.scalars(
-        select(SyncRun.error).where(
-            SyncRun.connection_id == connection.id,
-            SyncRun.status == SyncStatus.FAILED,
-            SyncRun.finished_at > since,
-        )
-    ).all()
     current = connection.current_snapshot
     best = None
     shift = None
