@@ -747,7 +747,7 @@ def test_pages_run_a_fixed_number_of_statements(client, demo):
     assert len(demo.connections) == 7
     assert count_statements(client, "/dashboard/user") <= 12
     # a visit after that also reads what changed since (the same few queries for 7 networks)
-    assert count_statements(client, "/dashboard/user") <= 15
+    assert count_statements(client, "/dashboard/user") <= 10
     # the network page: both lists' first pages and the stored results, no count
     assert count_statements(client, "/dashboard/user/github") <= 8
     assert count_statements(client, "/dashboard/user/github?list=friends&sort=name&q=a") <= 8

@@ -186,7 +186,8 @@ def _section(
             continue
         _add(gained, lost, growth.get("gained") or [])
         _add(lost, gained, growth.get("lost") or [])
-    current = connection.current_snapshot
+    # the current snapshot (its results) is read only when something was stored since
+    current = connection.current_snapshot if snapshots else None
     best = None
     shift = None
     if snapshots and current is not None:
