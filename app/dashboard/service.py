@@ -11,12 +11,14 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from itertools import repeat
+from operator import call
 from typing import Any, NamedTuple
 
 from flask import abort
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Bundle
+from sqlalchemy.orm import Bundle, joinedload
 
 from app.analysis import export as builders
 from app.analysis.matching import combinations_of_listed
@@ -78,12 +80,16 @@ def network_or_404(key: str) -> Connector:
     return info
 
 
-def connection_or_404(user: User, network: str) -> Connection:
-    """The user's own connection to ``network``; a 404 for anyone else's or none."""
+def connection_or_404(user: User, network: str, *, with_snapshot: bool = False) -> Connection:
+    """The user's own connection to ``network``; a 404 for anyone else's or none.
+
+    :param with_snapshot: read its current snapshot in the same query.
+    """
     network_or_404(network)
-    connection = db.session.scalar(
-        select(Connection).where(Connection.user_id == user.id, Connection.network == network)
-    )
+    query = select(Connection).where(Connection.user_id == user.id, Connection.network == network)
+    if with_snapshot:
+        query = query.options(joinedload(Connection.current_snapshot))
+    connection = db.session.scalar(query)
     if connection is None:
         abort(404)
     return connection
@@ -484,6 +490,40 @@ def network_charts(
     }
 
 
+def month_rows(timeline: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """The numbers behind the posts charts, a ``(period, posts, reposts, responded, known)``
+    tuple a month (the template unpacks them; a value the stored row lacks prints empty)."""
+    return [
+        (
+            row.get("period", ""),
+            row.get("posts", ""),
+            row.get("reposts", ""),
+            row.get("responded", ""),
+            row.get("known", ""),
+        )
+        for row in timeline.get("by_month") or []
+    ]
+
+
+def sentiment_month_rows(sentiment: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """The numbers behind the sentiment chart, a ``(period, positive, neutral, negative,
+    not scored, mean score)`` tuple a month, the mean signed with two decimals or ``n/a``."""
+    rows = []
+    for row in sentiment.get("by_month") or []:
+        mean = row.get("mean_score")
+        rows.append(
+            (
+                row.get("period", ""),
+                row.get("positive", ""),
+                row.get("neutral", ""),
+                row.get("negative", ""),
+                row.get("not_scored", 0),
+                "n/a" if mean is None else f"{mean:+.2f}",
+            )
+        )
+    return rows
+
+
 class HeatmapRow(NamedTuple):
     """A weekday of the heatmap: its name, its cells as ``(shade, count)`` pairs (a 0-4 shade
     for the CSS classes, the posts in that hour) and its total (the template unpacks it)."""
@@ -530,10 +570,8 @@ class _PersonBundle(Bundle):
     """Columns of :class:`~app.models.Person` read as :class:`PersonFields` tuples."""
 
     def create_row_processor(self, query: Any, procs: Any, labels: Any) -> Any:
-        make = PersonFields._make
-
         def proc(row: Any) -> PersonFields:
-            return make([read(row) for read in procs])
+            return tuple.__new__(PersonFields, map(call, procs, repeat(row)))
 
         return proc
 

@@ -102,7 +102,7 @@ def matches() -> str:
 @login_required
 def network(network: str) -> str:
     """The network page: summary, timeline, sentiment, lists, graphs, growth and exports."""
-    connection = service.connection_or_404(me(), network)
+    connection = service.connection_or_404(me(), network, with_snapshot=True)
     info = service.network_or_404(network)
     snapshot = connection.current_snapshot
     run = service.run_state(service.latest_run(connection))
@@ -156,6 +156,8 @@ def network(network: str) -> str:
             results=results,
             charts=charts,
             heatmap=service.heatmap_rows(results.get("timeline") or {}),
+            months=service.month_rows(results.get("timeline") or {}),
+            sentiment_months=service.sentiment_month_rows(results.get("sentiment") or {}),
             parts={row["part"]: row for row in service.part_rows(snapshot)},
         ),
     )
