@@ -56,7 +56,8 @@ def home() -> str:
     # What changed since the last visit, remembered in the session (a page view writes no row).
     seen = session.get("seen_at")
     since = datetime.fromisoformat(seen) if isinstance(seen, str) else None
-    changes = digest_for(me(), since) if since else []
+    connected = [card.connection for card in cards if card.connection is not None]
+    changes = digest_for(me(), since, connected) if since else []
     session["seen_at"] = datetime.now(UTC).isoformat()
     return render_template(
         "dashboard/home.html",

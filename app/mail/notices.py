@@ -13,6 +13,7 @@ Every message carries a signed unsubscribe link and the ``List-Unsubscribe`` hea
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -132,16 +133,20 @@ def digest_slot(user: User, now: datetime) -> datetime:
     return start + ((now - start) // WEEK + 1) * WEEK
 
 
-def digest_for(user: User, since: datetime) -> list[dict[str, Any]]:
+def digest_for(
+    user: User, since: datetime, connections: Iterable[Connection] | None = None
+) -> list[dict[str, Any]]:
     """What changed per network since ``since``; empty when nothing did.
 
     Three queries whatever the number of networks (the dashboard asks on every visit): the
     connections, their snapshots stored since, their syncs failed since; a network with new
     snapshots reads its previous one too.
+
+    :param connections: the user's connections when the caller has read them already.
     """
-    connections = db.session.scalars(
-        select(Connection).where(Connection.user_id == user.id).order_by(Connection.network)
-    ).all()
+    if connections is None:
+        connections = db.session.scalars(select(Connection).where(Connection.user_id == user.id))
+    connections = sorted(connections, key=lambda connection: connection.network)
     ids = [connection.id for connection in connections]
     snapshots: dict[int, list[Snapshot]] = {}
     for snapshot in db.session.scalars(
