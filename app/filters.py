@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -77,26 +76,12 @@ def duration(seconds: float | None) -> str:
     return f"{round(hours / 24)} days"
 
 
-#: The usual shape of a stored link, told by one regular expression: ``http(s)://``, a host
-#: of ASCII letters, digits, hyphens and dots (no port, no credentials), then nothing or a
-#: path, query or fragment of printable ASCII without spaces or backslashes. Every value it
-#: matches is one :func:`~app.networks.text.safe_url` keeps unchanged (a test checks this);
-#: every other value is left to ``safe_url``.
-_PLAIN_WEB_URL = re.compile(
-    r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*\.?(?:[/?#][!-\[\]-~]*)?", re.IGNORECASE | re.ASCII
-)
-
-
 def safe_href(value: object) -> str | None:
     """A stored URL fit for an ``href`` (absolute http/https, see
     :func:`app.networks.text.safe_url`), or ``None``: the template then shows plain text.
 
     Use it as ``{% set href = row.url|safe_href %}{% if href %}<a href="{{ href }}">``.
-    The pages link every person of a list, so the usual shape is told by one regular
-    expression and only the rest goes through the full check.
     """
-    if type(value) is str and _PLAIN_WEB_URL.fullmatch(value):
-        return value
     return safe_url(value)
 
 
@@ -111,7 +96,6 @@ FILTERS = {
 
 #: Jinja tests: ``{% if row.handle is real_handle %}``.
 TESTS = {"real_handle": is_handle}
-
 
 #: Names a plain ``dict`` has as attributes (``items``, ``get``, ``__class__``...).
 _DICT_NAMES = frozenset(dir(dict))

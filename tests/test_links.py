@@ -11,7 +11,6 @@ import html
 import io
 import itertools
 import json
-import random
 import re
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
@@ -154,49 +153,6 @@ def test_template_filter_is_the_same_rule(app):
     assert template.render(url='https://a.example/"><b>') == (
         '<a href="https://a.example/&#34;&gt;&lt;b&gt;">x</a>'
     )
-
-
-def test_template_filter_shortcut_keeps_only_what_safe_url_keeps():
-    """``safe_href`` tells the usual links by one regular expression: whatever that lets
-    through, :func:`safe_url` keeps unchanged; everything else still goes through it."""
-    from app.filters import _PLAIN_WEB_URL
-
-    assert all(safe_href(url) is None for url in HOSTILE)
-    tricky = [
-        "https://a.example/",
-        "HTTPS://A.example/x?y=1#z",
-        "http://a.example",
-        "https://a.example.",
-        "https://-",
-        "https://a.example/@bob",
-        "https://a.example/[x]",
-        "https://a.example?x",
-        "https://a.example#x",
-        "https://a.example/%0a",
-        "https://a.example:443/",
-        "https://user@a.example/",
-        "https://a.example\\@evil.example",
-        "https://a..example/",
-        "https://.a.example/",
-        "https://a.example/ x",
-        "https://a.example/x ",
-        " https://a.example/",
-        "http\u017f://a.example/",
-        "https://a.\u212aexample/",
-        "https:a.example",
-        "https:/a.example",
-        "https:///a.example",
-        "javascript://a.example/%0aalert(1)",
-    ]
-    alphabet = "hHtTpPsS:/.-_@[]\\ ?#%aZ09\t\n\x00\u017f\u212a\u200b"
-    rng = random.Random(17)
-    made = ["https://" + "".join(rng.choices(alphabet, k=rng.randint(0, 12))) for _ in range(3000)]
-    made += ["".join(rng.choices(alphabet, k=rng.randint(0, 14))) for _ in range(3000)]
-    assert sum(1 for url in made if _PLAIN_WEB_URL.fullmatch(url)) > 100  # the shortcut is tried
-    for url in tricky + made:
-        assert safe_href(url) == safe_url(url), url
-        if _PLAIN_WEB_URL.fullmatch(url):
-            assert safe_url(url) == url, url
 
 
 # -- pages: nothing a network gave us becomes a script link ----------------------------------
