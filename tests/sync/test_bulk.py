@@ -197,11 +197,27 @@ def test_people_spool_is_a_mapping_of_copies():
     assert "9 people" in repr(spool)
 
 
+def stored_rows(user, data: AccountData, model) -> tuple[Snapshot, list[tuple]]:
+    """Store ``data`` as a new demo connection's snapshot, as the job does; return it and
+    its rows of ``model`` (without ids), sorted."""
+    from app.models import SyncRun
+    from app.sync import service
+
+    connection = Connection(user_id=user.id, network="github", source="demo")
+    db.session.add(connection)
+    db.session.commit()
+    run = SyncRun(connection=connection, kind="demo", params={})
+    db.session.add(run)
+    db.session.commit()
+    snap = service.store_snapshot(connection, run, data, service.RunProgress(run))
+    columns = (c for c in model.__table__.c if c.name not in ("id", "snapshot_id"))
+    rows = db.session.execute(select(*columns).where(model.snapshot_id == snap.id)).all()
+    return snap, sorted(tuple(row) for row in rows)
+
+
 def test_a_spooled_account_stores_what_a_dict_one_does(app, user):
     """The sync reads people only as a mapping: the rows are the same either way."""
-    from app.models import SyncRun
     from app.networks.base import PeopleSpool
-    from app.sync import service
 
     stored = []
     for spooled in (False, True):
@@ -211,20 +227,9 @@ def test_a_spooled_account_stores_what_a_dict_one_does(app, user):
         data.followers.append(long_id)
         if spooled:
             data.people = PeopleSpool(data.people.items())
-        connection = Connection(user_id=user.id, network="github", source="demo")
-        db.session.add(connection)
-        db.session.commit()
-        run = SyncRun(connection=connection, kind="demo", params={})
-        db.session.add(run)
-        db.session.commit()
-        snap = service.store_snapshot(connection, run, data, service.RunProgress(run))
-        rows = db.session.execute(
-            select(*(c for c in Person.__table__.c if c.name not in ("id", "snapshot_id"))).where(
-                Person.snapshot_id == snap.id
-            )
-        ).all()
-        stored.append(sorted(tuple(row) for row in rows))
-        db.session.delete(connection)
+        snap, rows = stored_rows(user, data, Person)
+        stored.append(rows)
+        db.session.delete(db.session.get(Connection, snap.connection_id))
         db.session.commit()
     assert stored[0] == stored[1]
     assert len(stored[0]) == len(set(data.followers) | set(data.friends))
@@ -333,8 +338,6 @@ def test_post_spool_is_a_sequence_of_copies_in_date_order(spill):
 def test_a_spooled_account_stores_the_posts_a_list_one_does(app, user, monkeypatch):
     """Posts past the spill go through the file: the rows, labels and analyses are the same
     as for a list of the same posts (duplicates and a too-long value included)."""
-    from app.models import SyncRun
-    from app.sync import service
 
     monkeypatch.setattr(PostSpool, "SPILL", 50)
     stored = []
@@ -344,21 +347,10 @@ def test_a_spooled_account_stores_the_posts_a_list_one_does(app, user, monkeypat
         posts[5].in_reply_to = "y" * 300  # cut to fit by make_safe, in the file too
         data.posts = PostSpool(posts) if spooled else posts
         assert isinstance(data.posts, PostSpool) == spooled and (not spooled or data.posts.spilled)
-        connection = Connection(user_id=user.id, network="github", source="demo")
-        db.session.add(connection)
-        db.session.commit()
-        run = SyncRun(connection=connection, kind="demo", params={})
-        db.session.add(run)
-        db.session.commit()
-        snap = service.store_snapshot(connection, run, data, service.RunProgress(run))
-        rows = db.session.execute(
-            select(*(c for c in Post.__table__.c if c.name not in ("id", "snapshot_id"))).where(
-                Post.snapshot_id == snap.id
-            )
-        ).all()
+        snap, rows = stored_rows(user, data, Post)
         results = {key: snap.results[key] for key in ("timeline", "sentiment")}
-        stored.append((sorted(tuple(row) for row in rows), results, snap.posts_count))
-        db.session.delete(connection)
+        stored.append((rows, results, snap.posts_count))
+        db.session.delete(db.session.get(Connection, snap.connection_id))
         db.session.commit()
     assert stored[0] == stored[1]
     rows, results, count = stored[1]
