@@ -656,6 +656,8 @@ class AccountData:
         set; a plain set of :class:`Follow` is taken too.
     :param lists_fetched: ids of the people whose own following list was read completely,
         so an absent edge from them means "does not follow", not "unknown".
+    :param posts: the owner's posts: a list (a live fetch), or a :class:`PostSpool` (the
+        importers fill one as they parse; the sync turns any list into one).
     :param notes: plain sentences for the page about what this source could not provide.
     :param archive_date: for imports, when the archive was made, if it says.
     :param parts: how completely each part was read, where the producer knows better than
