@@ -317,8 +317,8 @@ Label = tuple[str, float]
 
 class PostSpool(Sequence[Post]):
     """The posts of one read, one per id (the first stored is kept), read back in date order
-    (then id): a list for a few thousand posts, a temporary file past :attr:`SPILL`, so an
-    archive of a million tweets never holds them all as objects.
+    (then id): compact rows in memory for a few thousand posts, a temporary file past
+    :attr:`SPILL`, so an archive of a million tweets never holds them all as objects.
 
     It fills as a list does (``append``, ``extend``) and reads as a sequence (``len``,
     iteration, ``[i]``); a post read from it is a copy, so a change to it is kept only
@@ -326,7 +326,7 @@ class PostSpool(Sequence[Post]):
     :meth:`labelled` reads posts and labels back together.
     """
 
-    SPILL = 20_000  #: posts kept as objects before moving to the temporary file
+    SPILL = 20_000  #: posts kept in memory (as rows) before moving to the temporary file
     BATCH = 5_000  #: posts read or written per statement
 
     def __init__(self, posts: Iterable[Post] = ()) -> None:
