@@ -11,7 +11,7 @@ from flask import Flask
 from flask.templating import Environment as FlaskEnvironment
 from flask_login import current_user
 
-from app.networks.text import is_handle, safe_url
+from app.networks.text import is_handle, safe_url, shown_handle
 
 #: What the pages show for a number that a network does not publish.
 UNKNOWN = "n/a"
@@ -92,6 +92,7 @@ FILTERS = {
     "localtime": localtime,
     "duration": duration,
     "safe_href": safe_href,
+    "shown_handle": shown_handle,
 }
 
 #: Jinja tests: ``{% if row.handle is real_handle %}``.

@@ -26,6 +26,7 @@ from app.extensions import db
 from app.mail import MailError, build, send
 from app.models import Connection, Snapshot, SyncRun, SyncStatus, User, utcnow
 from app.networks import CONNECTORS
+from app.networks.text import shown_handle
 
 log = logging.getLogger(__name__)
 
@@ -229,13 +230,14 @@ def _section(
     }
 
 
-def _add(into: dict[str, str], undo: dict[str, str], people: list[dict[str, str]]) -> None:
-    """Record arrivals (or departures); one that reverses an earlier change cancels it."""
+def _add(into: dict[str, str], undo: dict[str, str], people: list[dict[str, Any]]) -> None:
+    """Record arrivals (or departures) as the pages name them (:func:`shown_handle`); one
+    that reverses an earlier change cancels it."""
     for person in people:
         if person["id"] in undo:
             del undo[person["id"]]
         else:
-            into.setdefault(person["id"], person["handle"])
+            into.setdefault(person["id"], shown_handle(person["handle"], person.get("name")))
 
 
 def send_due_digests(now: datetime | None = None) -> int:

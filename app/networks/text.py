@@ -172,3 +172,11 @@ def is_handle(handle: str) -> bool:
     """Whether ``handle`` is a real handle, not an id stored in its place (an id has a ``:``
     and no ``@``; a Mastodon handle on a server with a port, ``bob@host:8080``, is real)."""
     return bool(handle) and (ID_MARK not in handle or "@" in handle)
+
+
+def shown_handle(handle: str | None, name: str | None = None) -> str:
+    """How a page names someone in a list of handles: ``@handle``, or for an id kept in place
+    of a handle (:func:`no_handle`) their name, never the id dressed as a handle."""
+    if handle and is_handle(handle):
+        return f"@{handle}"
+    return name or "someone without a handle"

@@ -111,7 +111,7 @@ def shown_parts(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
 def load_lists(snapshot: Snapshot) -> Kept:
     """Only the follower and friend ids of ``snapshot``: all growth needs when the new read
     replaces every part (the handles of the few people growth lists by name are read when
-    needed, :func:`kept_handles`)."""
+    needed, :func:`kept_people`)."""
     kept = Kept(
         parts=shown_parts(snapshot),
         profile=dict(snapshot.results.get("profile") or {}),
@@ -130,20 +130,22 @@ def load_lists(snapshot: Snapshot) -> Kept:
     return kept
 
 
-def kept_handles(kept: Kept, ids: Collection[str]) -> dict[str, str]:
-    """The handles of ``ids`` in the kept snapshot: from its records when they were read,
-    else from its rows."""
-    found = {pid: kept.people[pid].handle for pid in ids if pid in kept.people}
+def kept_people(kept: Kept, ids: Collection[str]) -> dict[str, tuple[str, str | None]]:
+    """The handle and name of ``ids`` in the kept snapshot: from its records when they were
+    read, else from its rows."""
+    found = {
+        pid: (kept.people[pid].handle, kept.people[pid].name) for pid in ids if pid in kept.people
+    }
     missing = [pid for pid in ids if pid not in found]
     if missing and kept.snapshot_id is not None:
         for start in range(0, len(missing), 900):
             rows = db.session.execute(
-                select(Person.external_id, Person.handle).where(
+                select(Person.external_id, Person.handle, Person.name).where(
                     Person.snapshot_id == kept.snapshot_id,
                     Person.external_id.in_(missing[start : start + 900]),
                 )
             )
-            found.update((pid, handle) for pid, handle in rows)
+            found.update((pid, (handle, name)) for pid, handle, name in rows)
     return found
 
 

@@ -58,7 +58,7 @@ from app.sync.bulk import analyze, copy_rows
 from app.sync.circle import Circle
 from app.sync.clean import make_safe
 from app.sync.matches import refresh_matches
-from app.sync.parts import KEEPABLE, Combined, combine, growth_lists, kept_handles, source_of
+from app.sync.parts import KEEPABLE, Combined, combine, growth_lists, kept_people, source_of
 from app.sync.producers import PRODUCERS
 from app.sync.schedule import WARN_AFTER, after_run
 
@@ -278,26 +278,30 @@ def growth_result(combined: Combined, since: datetime | None) -> dict[str, Any] 
         for pid in (section.get("lost") or ())[:GROWTH_LIST_MAX]
         if pid not in people
     }
-    handles = kept_handles(kept, lost)
+    known = kept_people(kept, lost)
     for section in diff.values():
         for key in ("gained", "lost"):
             ids = section.get(key)
             if ids is None:
                 continue
             section[f"{key}_count"] = len(ids)
-            section[key] = [
-                {"id": pid, "handle": _handle(pid, people, handles)}
-                for pid in ids[:GROWTH_LIST_MAX]
-            ]
+            section[key] = [_named(pid, people, known) for pid in ids[:GROWTH_LIST_MAX]]
     diff["since"] = since.isoformat()
     return diff
 
 
-def _handle(pid: str, people: Mapping[str, PersonRecord], handles: Mapping[str, str]) -> str:
+def _named(
+    pid: str,
+    people: Mapping[str, PersonRecord],
+    known: Mapping[str, tuple[str, str | None]],
+) -> dict[str, Any]:
+    """``{"id", "handle", "name"}`` of someone who arrived or left: from this read's records,
+    else the kept snapshot's (the pages show a person without a handle by name)."""
     person = people.get(pid)
     if person is not None and person.handle:
-        return person.handle
-    return handles.get(pid) or pid
+        return {"id": pid, "handle": person.handle, "name": person.name}
+    handle, name = known.get(pid, (None, None))
+    return {"id": pid, "handle": handle or pid, "name": name}
 
 
 #: The columns of a person row (:meth:`app.sync.circle.Circle.person_rows`), in order.

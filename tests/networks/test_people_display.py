@@ -60,3 +60,30 @@ def test_people_table_shows_names_for_ids(app: Flask) -> None:
     assert "สมชาย ใจดี" in html and "@fb:" not in html
     assert html.count("no handle") == 2
     assert ">@did:plc:bob</a>" in html  # an id with no name is all there is to show
+
+
+def test_shown_handle_names_people_without_one() -> None:
+    from app.networks.text import shown_handle
+
+    assert (
+        shown_handle("ana") == "@ana"
+        and shown_handle("ana@social.example", "Ana") == "@ana@social.example"
+    )
+    assert shown_handle("li:0d1a767032216bcd", "Đinh Ngọc Thiện") == "Đinh Ngọc Thiện"
+    assert shown_handle("fb:1403b975b886ea7a") == "someone without a handle"
+    assert shown_handle(None) == "someone without a handle"
+
+
+def test_growth_lists_name_people_without_a_handle(auth, client, user) -> None:
+    """Someone who left a LinkedIn export (no URL column value, so no handle) is named, on
+    the network page, never shown as ``@li:…``."""
+    from tests.networks.archive_builders import connections_csv
+    from tests.test_dashboard import text, upload
+
+    ada = ("Ada", "Lovelace", "https://www.linkedin.com/in/ada", "", "", "", "12 Mar 2021")
+    grace = ("Grace", "Hopper", "", "", "", "", "01 Jan 2020")
+    auth.login()
+    upload(client, "linkedin", "Connections.csv", connections_csv([ada, grace]).encode())
+    upload(client, "linkedin", "Connections.csv", connections_csv([ada]).encode())
+    page = text(client.get("/dashboard/user/linkedin"))
+    assert "Grace Hopper" in page and "@li:" not in page
