@@ -11,6 +11,7 @@ at once. A cut graph says so: ``drawn`` (``{"people", "of"}``) and ``note`` (in 
 from __future__ import annotations
 
 import math
+import sys
 from collections import defaultdict
 from collections.abc import Iterable
 from functools import cache
@@ -74,13 +75,32 @@ def _select(
     return sorted(ids, key=key)[:cap]
 
 
+#: What NetworKit's package imports, when installed, only for parts the app does not use
+#: (plots, profiling, link prediction, its networkx adapter): kept out of its import.
+NETWORKIT_EXTRAS = ("matplotlib", "networkx", "pandas", "psutil", "sklearn", "tabulate")
+
+
 @cache
 def _networkit() -> ModuleType:
-    """NetworKit, imported on first use: with what it loads (scikit-learn among them) it
-    costs a process about 130 MB, which a web process that never analyses a graph with
-    edges among people should not pay."""
-    import networkit
+    """NetworKit, imported on first use and without its optional extras.
 
+    The package imports pandas, scikit-learn, networkx and matplotlib when it finds them,
+    which took a process from 73 to 175 MB; the app calls only PLM and PageRank. Each extra
+    not loaded yet is marked absent while NetworKit imports (``sys.modules[name] = None``
+    makes its import raise ``ImportError``, which NetworKit handles by leaving that part
+    out), so it costs about 28 MB; the marks are taken away afterwards, so the extras can
+    still be imported by whoever needs them. A web process that never analyses a graph with
+    edges among people does not import NetworKit at all.
+    """
+    blocked = [name for name in NETWORKIT_EXTRAS if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        import networkit
+    finally:
+        for name in blocked:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
     return networkit
 
 

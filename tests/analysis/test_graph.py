@@ -342,13 +342,14 @@ def test_the_owners_star_alone_ranks_as_networkx_ranks_it(people: int, me_follow
 
 
 def test_networkit_is_loaded_only_for_follows_among_people() -> None:
-    """A web process never pays NetworKit's memory (and scikit-learn's) for a star."""
+    """A web process never pays NetworKit's memory for a star, and a worker pays it without
+    the extras NetworKit would load (pandas, scikit-learn...), which stay importable."""
     import subprocess
     import sys
 
     code = (
         "import sys\n"
-        "from app.analysis.graph import analyse_graphs\n"
+        "from app.analysis.graph import NETWORKIT_EXTRAS, analyse_graphs\n"
         "from app.networks.base import AccountData, Person, Follow\n"
         "ids = ['a', 'b']\n"
         "people = {i: Person(i, i) for i in ids}\n"
@@ -357,8 +358,11 @@ def test_networkit_is_loaded_only_for_follows_among_people() -> None:
         "analyse_graphs(AccountData(owner=Person('me', 'me'), people=people, followers=ids,\n"
         "    follows={Follow('a', 'b')}, lists_fetched={'a', 'b'}))\n"
         "print('networkit' in sys.modules)\n"
+        "print(sorted(name for name in NETWORKIT_EXTRAS if name in sys.modules) or 'none')\n"
+        "import networkx, pandas\n"
+        "print(sys.modules['pandas'] is not None and sys.modules['networkx'] is not None)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
-    assert out == ["False", "True"]
+    assert out == ["False", "True", "none", "True"]
