@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 
 import pytest
@@ -110,6 +111,25 @@ def test_edges_behave_as_the_set_they_stand_for():
     assert (edges == [1]) is False
     assert "3 edges among 3 ids" in repr(edges)
     assert len(Edges()) == 0 and list(Edges()) == []
+
+
+def test_edges_drop_repeats_in_place_as_a_set_would():
+    """Sorting and deduplicating in place (no copy of the keys) keeps exactly the set, in
+    key order, whatever the repeats, and edges added afterwards are kept too."""
+    rng = random.Random(17)
+    for size in (0, 1, 2, 3, 10, 200, 3000):
+        pairs = [(f"p{rng.randrange(12)}", f"p{rng.randrange(12)}") for _ in range(size)]
+        edges = Edges()
+        for source, target in pairs:
+            edges.add_pair(source, target)
+        assert len(edges) == len(set(pairs))
+        assert edges == {FollowRecord(source, target) for source, target in pairs}
+        sources, targets = edges.arrays()
+        keys = (sources << 32 | targets).tolist()
+        assert keys == sorted(set(keys))
+        edges.add_pair("new", "edge")
+        edges.add_pair("new", "edge")
+        assert len(edges) == len(set(pairs)) + 1 and FollowRecord("new", "edge") in edges
 
 
 @pytest.mark.parametrize("cap", [40, 5000])
