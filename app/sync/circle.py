@@ -26,6 +26,9 @@ from app.networks.base import AccountData, Edges, as_edges
 from app.networks.base import Follow as FollowRecord
 from app.networks.base import Person as PersonRecord
 
+#: Rows made from the arrays at a time (:meth:`Circle.person_rows`, :meth:`Circle.follow_rows`).
+ROWS = 50_000
+
 
 def _unique_in_order(numbers: np.ndarray) -> np.ndarray:
     """``numbers`` without repeats, each kept at its first place."""
@@ -173,74 +176,120 @@ class Circle:
 
     def person_rows(self, snapshot_id: int, graphs: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
         """One row per follower or friend, in the order of
-        :data:`app.sync.service.PERSON_COLUMNS`."""
+        :data:`app.sync.service.PERSON_COLUMNS`.
+
+        The people come in the records' order (a spool reads in its own), then those listed
+        without a record; their numbers are read from the arrays :data:`ROWS` at a time, so
+        no array is turned whole into a Python list (at a million people, five such lists
+        took about 100 MB).
+        """
         names = self.edges.names
+        number = self.edges.number
         in_followers = graphs["followers"]["people"]
         in_friends = graphs["friends"]["people"]
-        is_follower, is_friend = self.is_follower.tolist(), self.is_friend.tolist()
-        fetched = self.fetched.tolist()
-        follows_followers = self.follows_followers.tolist()
-        follows_friends = self.follows_friends.tolist()
-        written = np.zeros(len(names), dtype=bool)
-        number = self.edges.number
+        listed = (self.is_follower | self.is_friend).tobytes()  # one byte per number
+        written = bytearray(len(names))
 
-        def row(n: int, pid: str, person: PersonRecord | None) -> tuple[Any, ...]:
-            follower, friend, known = is_follower[n], is_friend[n], fetched[n]
-            as_follower = in_followers.get(pid) or {} if follower else {}
-            as_friend = in_friends.get(pid) or {} if friend else {}
-            return (
-                snapshot_id,
-                pid,
-                person.handle if person else pid,
-                person.name if person else None,
-                person.url if person else None,
-                person.avatar_url if person else None,
-                person.followers_count if person else None,
-                person.following_count if person else None,
-                person.posts_count if person else None,
-                follower,
-                friend,
-                known,
-                follows_followers[n] if follower and known else None,
-                follows_friends[n] if friend and known else None,
-                as_follower.get("community"),
-                as_friend.get("community"),
-                as_follower.get("pagerank") if follower else as_friend.get("pagerank"),
-                person.links if person else (),
+        def rows(batch: list[tuple[int, str, PersonRecord | None]]) -> Iterator[tuple[Any, ...]]:
+            at = np.fromiter((n for n, _, _ in batch), dtype=np.int64, count=len(batch))
+            columns = zip(
+                self.is_follower[at].tolist(),
+                self.is_friend[at].tolist(),
+                self.fetched[at].tolist(),
+                self.follows_followers[at].tolist(),
+                self.follows_friends[at].tolist(),
+                batch,
+                strict=True,
             )
+            for follower, friend, known, of_followers, of_friends, (_, pid, person) in columns:
+                as_follower = in_followers.get(pid) or {} if follower else {}
+                as_friend = in_friends.get(pid) or {} if friend else {}
+                yield (
+                    snapshot_id,
+                    pid,
+                    person.handle if person else pid,
+                    person.name if person else None,
+                    person.url if person else None,
+                    person.avatar_url if person else None,
+                    person.followers_count if person else None,
+                    person.following_count if person else None,
+                    person.posts_count if person else None,
+                    follower,
+                    friend,
+                    known,
+                    of_followers if follower and known else None,
+                    of_friends if friend and known else None,
+                    as_follower.get("community"),
+                    as_friend.get("community"),
+                    as_follower.get("pagerank") if follower else as_friend.get("pagerank"),
+                    person.links if person else (),
+                )
 
-        # One pass over the records (a spool reads in its own order), then the people
-        # listed without a record.
+        batch: list[tuple[int, str, PersonRecord | None]] = []
         for pid, person in self.data.people.items():
             n = number(pid)
-            if n is not None and (is_follower[n] or is_friend[n]) and not written[n]:
-                written[n] = True
-                yield row(n, pid, person)
+            if n is not None and listed[n] and not written[n]:
+                written[n] = 1
+                batch.append((n, pid, person))
+                if len(batch) == ROWS:
+                    yield from rows(batch)
+                    batch = []
+        yield from rows(batch)
         everyone = _unique_in_order(np.concatenate([self.followers, self.friends]))
-        for n in everyone[~written[everyone]].tolist():
-            yield row(n, names[n], None)
+        unwritten = everyone[~np.frombuffer(written, dtype=bool)[everyone]]
+        for start in range(0, len(unwritten), ROWS):
+            chunk = unwritten[start : start + ROWS].tolist()
+            yield from rows([(n, names[n], None) for n in chunk])
 
     def follow_rows(self, snapshot_id: int) -> Iterator[tuple[Any, ...]]:
         """Every known follow among the owner and their followers and friends, the owner's
-        own follows included, as ``(snapshot_id, source, target)``."""
+        own follows included, as ``(snapshot_id, source, target)``, in key order (source's
+        number, then target's).
+
+        The follows among people are read from the sorted edge arrays :data:`ROWS` at a
+        time; the owner's (few: one per follower and friend) are sorted apart and merged in,
+        so no temporary array of every row is made.
+        """
         owner = self.owner
         known = self.is_follower | self.is_friend
         known[owner] = True
         sources, targets = self.sources, self.targets
-        among = known[sources] & known[targets] & (sources != targets)
         shift = np.int64(32)
-        keys = np.concatenate(
-            [
-                sources[among] << shift | targets[among],
-                self.followers << shift | owner,
-                np.int64(owner) << shift | self.friends,
-            ]
+        # The owner's follows: the lists, and any the records hold besides.
+        theirs = (sources == owner) | (targets == owner)
+        theirs &= known[sources] & known[targets] & (sources != targets)
+        owner_keys = np.unique(
+            np.concatenate(
+                [
+                    sources[theirs] << shift | targets[theirs],
+                    self.followers << shift | owner,
+                    np.int64(owner) << shift | self.friends,
+                ]
+            )
         )
-        keys = np.unique(keys)
+        del theirs
         names = self.edges.names
-        for start in range(0, len(keys), 50_000):
-            chunk = keys[start : start + 50_000]
-            for source, target in zip(
-                (chunk >> shift).tolist(), (chunk & 0xFFFFFFFF).tolist(), strict=True
-            ):
-                yield (snapshot_id, names[source], names[target])
+        taken = 0  # owner keys written so far
+        for start in range(0, len(sources), ROWS):
+            s, t = sources[start : start + ROWS], targets[start : start + ROWS]
+            among = known[s] & known[t] & (s != t) & (s != owner) & (t != owner)
+            keys = s[among] << shift | t[among]
+            if start + ROWS < len(sources):  # owner keys before the next chunk's first edge
+                bound = int(sources[start + ROWS]) << 32 | int(targets[start + ROWS])
+                upto = int(np.searchsorted(owner_keys, bound))
+            else:
+                upto = len(owner_keys)
+            if upto > taken:
+                keys = np.sort(np.concatenate([keys, owner_keys[taken:upto]]))
+                taken = upto
+            yield from self._follows(snapshot_id, keys, names)
+        yield from self._follows(snapshot_id, owner_keys[taken:], names)
+
+    @staticmethod
+    def _follows(
+        snapshot_id: int, keys: np.ndarray, names: list[str]
+    ) -> Iterator[tuple[int, str, str]]:
+        for source, target in zip(
+            (keys >> np.int64(32)).tolist(), (keys & 0xFFFFFFFF).tolist(), strict=True
+        ):
+            yield (snapshot_id, names[source], names[target])

@@ -167,6 +167,45 @@ def test_circle_counts_what_the_graph_analysis_counts(cap):
             assert pairs(ours["links"]) == pairs(theirs["links"])
 
 
+@pytest.mark.parametrize("rows", [3, 64, 50_000])
+def test_circle_rows_in_batches_are_the_plain_rows_in_order(monkeypatch, rows):
+    """Person and follow rows made ``rows`` at a time are the rows a plain pass over the
+    records makes, in the same order: the owner's follows merged in key order across batch
+    edges, no repeat, people without a record last."""
+    import app.sync.circle as circle_module
+
+    data = make_account("github", 120, posts=0, now=datetime(2026, 1, 1, tzinfo=UTC))
+    owner = data.owner.external_id
+    data.follows.add(FollowRecord(owner, data.followers[5]))  # the records name the owner
+    data.follows.add(FollowRecord(data.friends[3], owner))
+    data.followers = [*data.followers, "no-record"]
+    monkeypatch.setattr(circle_module, "ROWS", rows)
+    circle = Circle.of(data)
+    empty = {"people": {}}
+    number = circle.edges.number
+    listed = set(data.followers) | set(data.friends)
+    people = [pid for pid in data.people if pid in listed]
+    expected_ids = people + [
+        pid for pid in dict.fromkeys(data.followers + data.friends) if pid not in data.people
+    ]
+    person_rows = list(circle.person_rows(1, {"followers": empty, "friends": empty}))
+    assert [row[1] for row in person_rows] == expected_ids
+    by_id = {row[1]: row for row in person_rows}
+    assert by_id["no-record"][2:9] == ("no-record", None, None, None, None, None, None)
+    assert by_id["no-record"][9:12] == (True, False, False)
+    known = listed | {owner}
+    edges = {
+        (f.source, f.target)
+        for f in data.follows
+        if f.source in known and f.target in known and f.source != f.target
+    }
+    edges |= {(pid, owner) for pid in data.followers} | {(owner, pid) for pid in data.friends}
+    expected = sorted(edges, key=lambda edge: (number(edge[0]), number(edge[1])))
+    follow_rows = list(circle.follow_rows(7))
+    assert follow_rows == [(7, source, target) for source, target in expected]
+    assert len(follow_rows) > 3 * rows or rows == 50_000
+
+
 def test_circle_picks_read_lists_then_overlap_for_the_graph():
     people = {pid: PersonRecord(pid, pid, followers_count=n) for pid, n in [("a", 5), ("b", 900)]}
     people |= {pid: PersonRecord(pid, pid) for pid in ("c", "d")}
