@@ -5,7 +5,9 @@ A million followers and five million edges as Python objects take gigabytes; as 
 module counts the per-person overlaps over those arrays, picks the people the graphs draw
 (at most ``max_people`` per list: only they and their edges reach the graph analysis, as
 plain records), and yields the rows of the people and follows tables one at a time, so the
-same code stores a thousand followers or a million in memory bounded by the arrays.
+same code stores a thousand followers or a million in memory bounded by the arrays. The
+edges are read from the edges' own sorted keys a chunk at a time (:data:`CHUNK`): no array
+of every source or target is ever made.
 
 The numbers are those :func:`app.analysis.graph.analyse_graphs` defines: for a follower X,
 ``my_followers_they_follow`` is ``|following(X) & followers(me)|``; for a friend F,
@@ -52,8 +54,6 @@ class Circle:
     #: Per number: how many of the followers / friends this person follows.
     follows_followers: np.ndarray
     follows_friends: np.ndarray
-    sources: np.ndarray
-    targets: np.ndarray
     _follower_counts: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
@@ -62,7 +62,6 @@ class Circle:
         :class:`~app.networks.base.Edges` if it was a set)."""
         edges = as_edges(data.follows)
         data.follows = edges
-        sources, targets = edges.arrays()  # before interning more ids: only real edges
         owner = edges.intern(data.owner.external_id)
         intern = edges.intern
 
@@ -80,8 +79,13 @@ class Circle:
         is_friend[friends] = True
         fetched = np.zeros(size, dtype=bool)
         fetched[fetched_numbers] = True
-        among = (sources != owner) & (targets != owner) & (sources != targets)
-        inner_sources, inner_targets = sources[among], targets[among]
+        follows_followers = np.zeros(size, dtype=np.int64)
+        follows_friends = np.zeros(size, dtype=np.int64)
+        for sources, targets, _ in _pairs(edges.keys()):
+            among = (sources != owner) & (targets != owner) & (sources != targets)
+            sources, targets = sources[among], targets[among]
+            follows_followers += np.bincount(sources[is_follower[targets]], minlength=size)
+            follows_friends += np.bincount(sources[is_friend[targets]], minlength=size)
         return cls(
             data=data,
             edges=edges,
@@ -91,12 +95,8 @@ class Circle:
             is_follower=is_follower,
             is_friend=is_friend,
             fetched=fetched,
-            follows_followers=np.bincount(
-                inner_sources[is_follower[inner_targets]], minlength=size
-            ),
-            follows_friends=np.bincount(inner_sources[is_friend[inner_targets]], minlength=size),
-            sources=sources,
-            targets=targets,
+            follows_followers=follows_followers,
+            follows_friends=follows_friends,
         )
 
     # -- counts ------------------------------------------------------------------------------
@@ -156,19 +156,20 @@ class Circle:
         keep = np.zeros(len(names), dtype=bool)
         keep[followers] = True
         keep[friends] = True
-        among = keep[self.sources] & keep[self.targets] & (self.sources != self.targets)
+        follows: set[FollowRecord] = set()
+        for sources, targets, _ in _pairs(self.edges.keys()):
+            among = keep[sources] & keep[targets] & (sources != targets)
+            follows.update(
+                FollowRecord(names[s], names[t])
+                for s, t in zip(sources[among].tolist(), targets[among].tolist(), strict=True)
+            )
         ids = [names[n] for n in np.flatnonzero(keep).tolist()]
         return AccountData(
             owner=data.owner,
             people={pid: person for pid in ids if (person := data.people.get(pid)) is not None},
             followers=None if data.followers is None else [names[n] for n in followers.tolist()],
             friends=None if data.friends is None else [names[n] for n in friends.tolist()],
-            follows={
-                FollowRecord(names[s], names[t])
-                for s, t in zip(
-                    self.sources[among].tolist(), self.targets[among].tolist(), strict=True
-                )
-            },
+            follows=follows,
             lists_fetched={pid for pid in ids if self.fetched[self.edges.number(pid) or 0]},
         )
 
@@ -246,50 +247,73 @@ class Circle:
         own follows included, as ``(snapshot_id, source, target)``, in key order (source's
         number, then target's).
 
-        The follows among people are read from the sorted edge arrays :data:`ROWS` at a
-        time; the owner's (few: one per follower and friend) are sorted apart and merged in,
-        so no temporary array of every row is made.
+        The follows among people are read from the sorted edge keys :data:`ROWS` at a time;
+        the owner's (one per follower and friend, and any the records hold) are sorted apart
+        and merged in, so no temporary array of every row is made.
         """
-        owner = self.owner
+        owner = np.uint64(self.owner)
         known = self.is_follower | self.is_friend
-        known[owner] = True
-        sources, targets = self.sources, self.targets
-        shift = np.int64(32)
-        # The owner's follows: the lists, and any the records hold besides.
-        theirs = (sources == owner) | (targets == owner)
-        theirs &= known[sources] & known[targets] & (sources != targets)
+        known[self.owner] = True
+        theirs = [
+            key
+            for sources, targets, part in _pairs(self.edges.keys())
+            if len(
+                key := part[
+                    ((sources == self.owner) | (targets == self.owner))
+                    & known[sources]
+                    & known[targets]
+                    & (sources != targets)
+                ]
+            )
+        ]
         owner_keys = np.unique(
             np.concatenate(
                 [
-                    sources[theirs] << shift | targets[theirs],
-                    self.followers << shift | owner,
-                    np.int64(owner) << shift | self.friends,
+                    *theirs,
+                    self.followers.astype(np.uint64) << _SHIFT | owner,
+                    owner << _SHIFT | self.friends.astype(np.uint64),
                 ]
             )
         )
-        del theirs
         names = self.edges.names
+        keys = self.edges.keys()
         taken = 0  # owner keys written so far
-        for start in range(0, len(sources), ROWS):
-            s, t = sources[start : start + ROWS], targets[start : start + ROWS]
-            among = known[s] & known[t] & (s != t) & (s != owner) & (t != owner)
-            keys = s[among] << shift | t[among]
-            if start + ROWS < len(sources):  # owner keys before the next chunk's first edge
-                bound = int(sources[start + ROWS]) << 32 | int(targets[start + ROWS])
-                upto = int(np.searchsorted(owner_keys, bound))
-            else:
-                upto = len(owner_keys)
+        for start in range(0, len(keys), ROWS):
+            part = keys[start : start + ROWS]
+            sources, targets = (part >> _SHIFT).astype(np.int64), (part & _LOW).astype(np.int64)
+            among = known[sources] & known[targets] & (sources != targets)
+            among &= (sources != self.owner) & (targets != self.owner)
+            found = part[among]
+            # The owner's follows that sort before the next part's first edge.
+            upto = (
+                int(np.searchsorted(owner_keys, keys[start + ROWS]))
+                if start + ROWS < len(keys)
+                else len(owner_keys)
+            )
             if upto > taken:
-                keys = np.sort(np.concatenate([keys, owner_keys[taken:upto]]))
+                found = np.sort(np.concatenate([found, owner_keys[taken:upto]]))
                 taken = upto
-            yield from self._follows(snapshot_id, keys, names)
-        yield from self._follows(snapshot_id, owner_keys[taken:], names)
+            yield from _follows(snapshot_id, found, names)
+        yield from _follows(snapshot_id, owner_keys[taken:], names)
 
-    @staticmethod
-    def _follows(
-        snapshot_id: int, keys: np.ndarray, names: list[str]
-    ) -> Iterator[tuple[int, str, str]]:
-        for source, target in zip(
-            (keys >> np.int64(32)).tolist(), (keys & 0xFFFFFFFF).tolist(), strict=True
-        ):
-            yield (snapshot_id, names[source], names[target])
+
+_SHIFT = np.uint64(32)
+_LOW = np.uint64(0xFFFFFFFF)
+#: Edges read from the keys at a time when counting (8 MB per array at a time).
+CHUNK = 1 << 20
+
+
+def _pairs(keys: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``(sources, targets, part)``: the numbers of the edge ``keys``, and the part of
+    ``keys`` they come from, :data:`CHUNK` edges at a time."""
+    for start in range(0, len(keys), CHUNK):
+        part = keys[start : start + CHUNK]
+        yield (part >> _SHIFT).astype(np.int64), (part & _LOW).astype(np.int64), part
+
+
+def _follows(
+    snapshot_id: int, keys: np.ndarray, names: list[str]
+) -> Iterator[tuple[int, str, str]]:
+    """Follow rows of edge ``keys``."""
+    for source, target in zip((keys >> _SHIFT).tolist(), (keys & _LOW).tolist(), strict=True):
+        yield (snapshot_id, names[source], names[target])

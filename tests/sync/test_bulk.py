@@ -124,9 +124,11 @@ def test_edges_drop_repeats_in_place_as_a_set_would():
             edges.add_pair(source, target)
         assert len(edges) == len(set(pairs))
         assert edges == {FollowRecord(source, target) for source, target in pairs}
-        sources, targets = edges.arrays()
-        keys = (sources << 32 | targets).tolist()
+        keys = edges.keys().tolist()
         assert keys == sorted(set(keys))
+        assert {(key >> 32, key & 0xFFFFFFFF) for key in keys} == {
+            (edges.number(source), edges.number(target)) for source, target in pairs
+        }
         edges.add_pair("new", "edge")
         edges.add_pair("new", "edge")
         assert len(edges) == len(set(pairs)) + 1 and FollowRecord("new", "edge") in edges
@@ -169,9 +171,10 @@ def test_circle_counts_what_the_graph_analysis_counts(cap):
 
 @pytest.mark.parametrize("rows", [3, 64, 50_000])
 def test_circle_rows_in_batches_are_the_plain_rows_in_order(monkeypatch, rows):
-    """Person and follow rows made ``rows`` at a time are the rows a plain pass over the
-    records makes, in the same order: the owner's follows merged in key order across batch
-    edges, no repeat, people without a record last."""
+    """Counts, graph edges, person and follow rows read ``rows`` edges or rows at a time are
+    those of one pass, and the rows those a plain pass over the records makes, in the same
+    order: the owner's follows merged in key order across batch edges, no repeat, people
+    without a record last."""
     import app.sync.circle as circle_module
 
     data = make_account("github", 120, posts=0, now=datetime(2026, 1, 1, tzinfo=UTC))
@@ -179,8 +182,13 @@ def test_circle_rows_in_batches_are_the_plain_rows_in_order(monkeypatch, rows):
     data.follows.add(FollowRecord(owner, data.followers[5]))  # the records name the owner
     data.follows.add(FollowRecord(data.friends[3], owner))
     data.followers = [*data.followers, "no-record"]
+    whole = Circle.of(data)  # every edge in one chunk
     monkeypatch.setattr(circle_module, "ROWS", rows)
+    monkeypatch.setattr(circle_module, "CHUNK", rows)
     circle = Circle.of(data)
+    assert circle.follows_followers.tolist() == whole.follows_followers.tolist()
+    assert circle.follows_friends.tolist() == whole.follows_friends.tolist()
+    assert circle.for_graphs(40).follows == whole.for_graphs(40).follows
     empty = {"people": {}}
     number = circle.edges.number
     listed = set(data.followers) | set(data.friends)
