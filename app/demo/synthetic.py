@@ -308,19 +308,19 @@ def _posts(
 def _edges(
     rng: random.Random,
     ids: list[str],
-    community: dict[str, int],
+    community: list[int],
     per_person: float,
     fetched: set[str],
 ) -> Edges:
     """Follows among ``ids``, mostly within a community; only those of people whose list
     was read (``fetched``) are kept, as compact :class:`~app.networks.base.Edges`."""
     groups: dict[int, list[str]] = {}
-    for pid in ids:
-        groups.setdefault(community[pid], []).append(pid)
+    for pid, group in zip(ids, community, strict=True):
+        groups.setdefault(group, []).append(pid)
     follows = Edges()
-    for pid in ids:
+    for pid, group in zip(ids, community, strict=True):
         degree = min(len(ids) - 1, round(rng.expovariate(1 / per_person))) if per_person else 0
-        own = groups[community[pid]]
+        own = groups[group]
         keep = pid in fetched
         for _ in range(degree):
             pool = own if rng.random() < IN_COMMUNITY and len(own) > 1 else ids
@@ -383,7 +383,7 @@ def make_account(
 
     n_groups = max(1, min(12, round(math.log2(total + 1) / 1.5)))
     weights = [rng.uniform(0.5, 3.0) for _ in range(n_groups)]
-    community = dict(zip(ids, rng.choices(range(n_groups), weights=weights, k=total), strict=True))
+    community = rng.choices(range(n_groups), weights=weights, k=total)  # by position in ids
 
     follows = Edges()
     fetched: set[str] = set()
