@@ -236,8 +236,9 @@ class Circle:
                     yield from rows(batch)
                     batch = []
         yield from rows(batch)
-        everyone = _unique_in_order(np.concatenate([self.followers, self.friends]))
-        unwritten = everyone[~np.frombuffer(written, dtype=bool)[everyone]]
+        done = np.frombuffer(written, dtype=bool)
+        unwritten = np.concatenate([self.followers, self.friends])
+        unwritten = _unique_in_order(unwritten[~done[unwritten]])  # usually none
         for start in range(0, len(unwritten), ROWS):
             chunk = unwritten[start : start + ROWS].tolist()
             yield from rows([(n, names[n], None) for n in chunk])
