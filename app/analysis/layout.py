@@ -20,8 +20,10 @@ Warm start: a sync that has the previous snapshot's picture starts from it inste
 (:func:`warm_start`): people drawn before keep their place, people new to the graph start
 at the middle of their neighbours that have one (else at their seeded place), and the whole
 is scaled so its forces balance. A graph that barely changed is then settled in a few
-iterations instead of some seventy; one whose links changed a lot moves as far as its new
-links pull it, under the same rule for when it is settled.
+iterations instead of a hundred or more (20,000 people: 5 against 123). The picture is
+taken only when it draws the new links better than the seeded start does
+(:func:`_link_share`): after a big change of links it would take longer to settle than a
+fresh start, so the seeded start is used. Either way the run ends under the same rule.
 """
 
 from __future__ import annotations
@@ -212,7 +214,11 @@ def warm_start(
     pos = np.where(placed[:, None], start, 0.0)
     src, dst = edges[:, 0], edges[:, 1]
     both = placed[src] & placed[dst]
-    link = float(np.median(np.hypot(*(pos[src[both]] - pos[dst[both]]).T))) if both.any() else 0.0
+    reach = float(np.abs(pos[placed]).max()) if placed.any() else 1.0
+    if both.any():
+        link = float(np.median(np.hypot(*(pos[src[both]] - pos[dst[both]]).T)))
+    else:
+        link = reach / math.sqrt(n)
     known = placed.copy()
     for _ in range(3):
         into_dst = known[src] & ~known[dst]
@@ -233,7 +239,6 @@ def warm_start(
     rest = ~known
     if rest.any():
         seeded = _seed_positions(n, community, seed)
-        reach = float(np.abs(pos[known]).max()) if known.any() else 1.0
         pos[rest] = seeded[rest] * (reach / max(float(np.abs(seeded).max()), 1e-9))
     degree = np.bincount(src, minlength=n) + np.bincount(dst, minlength=n)
     return pos * _balanced_scale(pos, src, dst, np.asarray(degree + 1, dtype=np.float64))
