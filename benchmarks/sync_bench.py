@@ -18,6 +18,10 @@ Each size runs in its own subprocesses against a fresh SQLite file, or the datab
 
 ``save/raw`` is the sync's saving stage over the raw write; ``sync/raw`` the whole sync.
 
+``--resync`` runs a second sync of the same account on top of the first (a scheduled sync
+that found nothing changed: its layouts start from the first snapshot's pictures) and adds
+its time and ``resync/raw``.
+
 Run: ``.venv/bin/python benchmarks/sync_bench.py --sizes 10000,50000``
 (``DATABASE_URL=postgresql://... `` for PostgreSQL; ``--sizes 1000000`` for the big one).
 """
@@ -78,8 +82,11 @@ def account(size: int, posts: int) -> Any:
     )
 
 
-def run_sync(size: int, posts: int) -> dict[str, Any]:
-    """Sync one synthetic account of ``size`` followers; seconds per stage and memory."""
+def run_sync(size: int, posts: int, resync: bool = False) -> dict[str, Any]:
+    """Sync one synthetic account of ``size`` followers; seconds per stage and memory.
+
+    :param resync: then sync the same account again (``resync``: seconds of the second).
+    """
     from app.extensions import db
     from app.models import SyncRun
     from app.sync import service as sync_module
@@ -123,6 +130,16 @@ def run_sync(size: int, posts: int) -> dict[str, Any]:
         sampler.join()
         times["sync_peak_mb"] = round(max(sampler.peak, current_rss_mb()))
         times["peak_rss_mb"] = rss_mb()
+        if resync:
+            first = dict(times)
+            run = SyncRun(connection=connection, kind="demo", params={})
+            db.session.add(run)
+            db.session.commit()
+            data = account(size, posts)
+            began = time.perf_counter()
+            sync_module.store_snapshot(connection, run, data, sync_module.RunProgress(run))
+            resync_seconds = round(time.perf_counter() - began, 2)
+            times = {**first, "resync": resync_seconds, "resync_analysis": times["analysis"]}
     return times
 
 
@@ -220,23 +237,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="10000,50000")
     parser.add_argument("--posts", type=int, default=20000)
+    parser.add_argument("--resync", action="store_true", help="time a second sync too")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--raw", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        run = run_raw if args.raw else run_sync
-        print(json.dumps(run(args.one, args.posts)))
+        if args.raw:
+            print(json.dumps(run_raw(args.one, args.posts)))
+        else:
+            print(json.dumps(run_sync(args.one, args.posts, args.resync)))
         return
     db_name = os.environ.get("DATABASE_URL", "sqlite").split(":", 1)[0]
     print(f"database: {db_name}; posts: {args.posts:,}")
     print(
         f"{'followers':>9} | {'edges':>9} | {'rows':>9} | {'analysis':>8} | {'saving':>7} | "
         f"{'sync':>7} | {'raw':>6} | {'save/raw':>8} | {'sync/raw':>8} | {'data':>6} | "
-        f"{'sync peak':>9} | {'max RSS':>7}"
+        f"{'sync peak':>9} | {'max RSS':>7}" + (" | resync | resync/raw" if args.resync else "")
     )
     for size in (int(s) for s in args.sizes.split(",")):
         rows = []
-        for extra in ([], ["--raw"]):
+        for extra in (["--resync"] if args.resync else [], ["--raw"]):
             out = subprocess.run(
                 [sys.executable, __file__, "--one", str(size), "--posts", str(args.posts), *extra],
                 capture_output=True,
@@ -250,7 +270,12 @@ def main() -> None:
             f"{sync['saving']:>6.2f}s | {sync['total']:>6.2f}s | {raw['raw']:>5.2f}s | "
             f"{sync['saving'] / raw['raw']:>7.2f}x | {sync['total'] / raw['raw']:>7.2f}x | "
             f"{sync['before_sync_mb']:>3} MB | {sync['sync_peak_mb']:>6} MB | "
-            f"{sync['peak_rss_mb']:>4} MB",
+            f"{sync['peak_rss_mb']:>4} MB"
+            + (
+                f" | {sync['resync']:>5.2f}s | {sync['resync'] / raw['raw']:>9.2f}x"
+                if args.resync
+                else ""
+            ),
             flush=True,
         )
 

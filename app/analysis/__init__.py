@@ -10,9 +10,10 @@ Every result is JSON-ready (dicts, lists, str, int, float, bool, None). Unknown 
   "first_post_at", "last_post_at"}``.
 - :func:`app.analysis.sentiment.analyse_sentiment` ``(posts, engine="trained", tz="UTC")``
   -> ``(per_post, summary)``.
-- :func:`app.analysis.graph.analyse_graphs` ``(data, max_people=20000)`` -> ``{"followers",
-  "friends", "mutuals"}``; each section's ``graph`` holds the nodes with settled ``x``/``y``
-  (:mod:`app.analysis.layout`), the links, ``layout``, ``drawn`` and ``note``.
+- :func:`app.analysis.graph.analyse_graphs` ``(data, max_people=20000, previous=None)`` ->
+  ``{"followers", "friends", "mutuals"}``; each section's ``graph`` holds the nodes with
+  settled ``x``/``y`` (:mod:`app.analysis.layout`; ``previous``, the last snapshot's
+  pictures, starts the layouts warm), the links, ``layout``, ``drawn`` and ``note``.
 - :func:`app.analysis.growth.growth_between`.
 - :mod:`app.analysis.export`: streaming CSV / JSON / GEXF / GraphML builders.
 """

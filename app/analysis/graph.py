@@ -6,6 +6,10 @@ them and the sync stays fast. Communities (Louvain: NetworKit's PLM, seeded, one
 PageRank (NetworKit) are computed on the drawn people, and their positions are laid out here
 (:mod:`app.analysis.layout`) and stored with the graph, so the page draws a settled picture
 at once. A cut graph says so: ``drawn`` (``{"people", "of"}``) and ``note`` (in words).
+
+Given the previous snapshot's picture (:class:`PreviousPicture`), the layout starts from it
+(a warm start): most of a graph is the same people from one sync to the next, and they keep
+their places, so the picture stays familiar and settles in a few iterations.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from __future__ import annotations
 import math
 import sys
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
 from typing import Any
@@ -31,6 +36,18 @@ LOUVAIN_SEED = 42
 LAYOUT_EXTENT = 1000.0
 #: Community number of the owner and of people with no edge to anyone else in the graph.
 NO_COMMUNITY = -1
+#: A warm start needs at least this share of a graph's people drawn in the previous picture;
+#: below it the layout starts from the seeded communities.
+WARM_MIN_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class PreviousPicture:
+    """Where one graph of an earlier snapshot drew each person (owner left out): the start
+    of a warm layout."""
+
+    snapshot: int
+    positions: Mapping[str, tuple[float, float]]
 
 
 def _following_map(data: AccountData) -> dict[str, set[str]]:
@@ -170,12 +187,42 @@ def _pagerank(n: int, edges: list[tuple[int, int]]) -> list[float]:
     return [score / total for score in scores]
 
 
+def _start(
+    kept: list[str], previous: PreviousPicture | None
+) -> tuple[np.ndarray | None, dict[str, int] | None]:
+    """The previous places of ``kept`` (``NaN`` where none), and the layout's ``warm_start``
+    note should it start there (``{"snapshot", "placed"}``); ``(None, None)`` when too few
+    of them have a place for a warm start (:data:`WARM_MIN_SHARE`)."""
+    if previous is None or not kept:
+        return None, None
+    start = np.full((len(kept), 2), np.nan)
+    placed = 0
+    for number, pid in enumerate(kept):
+        place = previous.positions.get(pid)
+        if place is not None:
+            start[number] = place
+            placed += 1
+    if placed < WARM_MIN_SHARE * len(kept):
+        return None, None
+    return start, {"snapshot": previous.snapshot, "placed": placed}
+
+
 def _positions(
-    n: int, pairs: list[tuple[int, int]], community: list[int]
+    n: int,
+    pairs: list[tuple[int, int]],
+    community: list[int],
+    start: np.ndarray | None = None,
+    warm: dict[str, int] | None = None,
 ) -> tuple[list[tuple[float, float]], dict[str, Any]]:
-    """Settled ForceAtlas2 positions of the people, scaled to +-1000 around the owner."""
+    """Settled ForceAtlas2 positions of the people, scaled to +-1000 around the owner.
+
+    ``start`` and ``warm``: previous places and their note (:func:`_start`); the note goes
+    in the layout's meta when the layout did start there."""
     found, info = force_layout(
-        n, np.asarray(pairs, dtype=np.int64).reshape(-1, 2), np.asarray(community, dtype=np.int64)
+        n,
+        np.asarray(pairs, dtype=np.int64).reshape(-1, 2),
+        np.asarray(community, dtype=np.int64),
+        start=start,
     )
     reach = float(np.abs(found).max()) if n else 0.0
     scale = LAYOUT_EXTENT / reach if reach > 0 else 0.0
@@ -186,6 +233,8 @@ def _positions(
         "iterations": int(info["iterations"]),
         "movement": round(info["movement"], 6),
     }
+    if info["warm"] and warm is not None:
+        meta["warm_start"] = warm
     return points, meta
 
 
@@ -208,6 +257,7 @@ def _graph_section(
     me_follows: bool,
     max_people: int,
     overlap: dict[str, int | None],
+    previous: PreviousPicture | None = None,
 ) -> tuple[dict[str, Any], dict[str, tuple[int, float]]]:
     """Build one graph; return its node-link dict info and ``{id: (community, pagerank)}``."""
     owner = data.owner.external_id
@@ -242,7 +292,7 @@ def _graph_section(
     for number, members in enumerate(found):
         for member in members:
             community[member] = number
-    points, layout = _positions(len(kept), pairs, community)
+    points, layout = _positions(len(kept), pairs, community, *_start(kept, previous))
     top_people = max(pagerank[:me], default=0.0) or 1.0
 
     nodes = [
@@ -295,6 +345,7 @@ def _section(
     overlap_key: str,
     me_follows: bool,
     max_people: int,
+    previous: PreviousPicture | None,
 ) -> dict[str, Any]:
     owner = data.owner.external_id
     if ids is None:
@@ -314,7 +365,9 @@ def _section(
             overlap[pid] = len(following.get(pid, set()) & overlap_with)
         else:
             overlap[pid] = None
-    built, metrics = _graph_section(data, id_list, following, me_follows, max_people, overlap)
+    built, metrics = _graph_section(
+        data, id_list, following, me_follows, max_people, overlap, previous
+    )
     people: dict[str, dict[str, Any]] = {}
     for pid in id_list:
         row = _person_base(data.people.get(pid), pid)
@@ -336,7 +389,11 @@ def _section(
     }
 
 
-def analyse_graphs(data: AccountData, max_people: int = GRAPH_MAX_PEOPLE) -> dict[str, Any]:
+def analyse_graphs(
+    data: AccountData,
+    max_people: int = GRAPH_MAX_PEOPLE,
+    previous: Mapping[str, PreviousPicture] | None = None,
+) -> dict[str, Any]:
     """Per-person overlap counts and the followers / friends graphs of one account.
 
     For a follower X, ``my_followers_they_follow`` is ``|following(X) & followers(me)|``;
@@ -345,6 +402,9 @@ def analyse_graphs(data: AccountData, max_people: int = GRAPH_MAX_PEOPLE) -> dic
 
     :param data: one account's records.
     :param max_people: most people drawn per graph; the rest still get overlap counts.
+    :param previous: the previous snapshot's pictures by section (``"followers"``,
+        ``"friends"``), to start the layouts from (a warm start); a graph without one, or
+        with too few of its people in it, starts from the seeded communities.
     :returns: ``{"followers": section, "friends": section, "mutuals": int | None}``, where a
         section is ``{"available", "total", "covered", "fetched", "communities", "people",
         "graph"}``; see :mod:`app.analysis` for the exact keys. ``graph`` is ``{"nodes":
@@ -366,6 +426,7 @@ def analyse_graphs(data: AccountData, max_people: int = GRAPH_MAX_PEOPLE) -> dic
             overlap_key="my_followers_they_follow",
             me_follows=False,
             max_people=max_people,
+            previous=(previous or {}).get("followers"),
         ),
         "friends": _section(
             data,
@@ -376,6 +437,7 @@ def analyse_graphs(data: AccountData, max_people: int = GRAPH_MAX_PEOPLE) -> dic
             overlap_key="common_friends",
             me_follows=True,
             max_people=max_people,
+            previous=(previous or {}).get("friends"),
         ),
         "mutuals": mutuals,
     }

@@ -15,6 +15,15 @@ most :data:`EXACT_MAX` people sum the repulsion exactly over every pair, which i
 
 Start: communities as discs on a circle (area by size, members scattered by a seeded
 generator), so the run only has to settle, not untangle. Same input and seed, same output.
+
+Warm start: a sync that has the previous snapshot's picture starts from it instead
+(:func:`warm_start`): people drawn before keep their place, people new to the graph start
+at the middle of their neighbours that have one (else at their seeded place), and the whole
+is scaled so its forces balance. A graph that barely changed is then settled in a few
+iterations instead of a hundred or more (20,000 people: 5 against 123). The picture is
+taken only when it draws the new links better than the seeded start does
+(:func:`_link_share`): after a big change of links it would take longer to settle than a
+fresh start, so the seeded start is used. Either way the run ends under the same rule.
 """
 
 from __future__ import annotations
@@ -35,6 +44,9 @@ GRAVITY = 0.05
 SETTLED = 0.0005
 #: Grid cells per side for the far-field repulsion.
 GRID_CELLS = 128
+#: Fewest iterations of a run from the seeded start, and of one from a warm start.
+MIN_ITERATIONS = 20
+WARM_MIN_ITERATIONS = 5
 
 Array = NDArray[np.float64]
 
@@ -63,6 +75,13 @@ def _seed_positions(n: int, community: NDArray[np.int64], seed: int) -> Array:
     return pos
 
 
+def _bounds(pos: Array) -> tuple[Array, Array]:
+    """``pos.min(axis=0)`` and ``pos.max(axis=0)``, the same values taken column by column:
+    numpy reduces an ``n x 2`` array along its rows some thirty times slower."""
+    x, y = pos[:, 0], pos[:, 1]
+    return np.array([x.min(), y.min()]), np.array([x.max(), y.max()])
+
+
 class _Mesh:
     """The ``1/d`` repulsion kernel's FFT on a ``2G x 2G`` grid (unit cell size)."""
 
@@ -82,8 +101,8 @@ class _Mesh:
         """The repulsion field ``sum_j m_j (x - x_j) / |x - x_j|^2`` at every node, and the
         cell size used."""
         g = self.cells
-        low = pos.min(axis=0)
-        span = float(max((pos.max(axis=0) - low).max(), 1e-9))
+        low, high = _bounds(pos)
+        span = float(max((high - low).max(), 1e-9))
         h = span / (g - 2)
         f = (pos - low) / h + 0.5
         i = np.floor(f).astype(np.int64)
@@ -122,7 +141,8 @@ def _near_field(pos: Array, mass: Array, h: float) -> tuple[Array, Array]:
         return fx, fy
     a, b = pairs[:, 0], pairs[:, 1]
     d = pos[a] - pos[b]
-    d2 = np.maximum((d * d).sum(axis=1), 1e-6 * h * h)
+    # x*x + y*y: the same sum as (d * d).sum(axis=1), without numpy's slow two-column reduce.
+    d2 = np.maximum(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1], 1e-6 * h * h)
     # Less what the grid already gave at this distance (it is blurred to about 1/h).
     strength = np.maximum(1.0 / d2 - 1.0 / (h * h), 0.0)
     for axis, out in ((0, fx), (1, fy)):
@@ -147,6 +167,83 @@ def _exact_field(pos: Array, mass: Array) -> tuple[Array, Array]:
     return (d[:, :, 0] * weight).sum(axis=1), (d[:, :, 1] * weight).sum(axis=1)
 
 
+def _balanced_scale(
+    pos: Array, src: NDArray[np.int64], dst: NDArray[np.int64], mass: Array
+) -> float:
+    """The factor ``s`` for which ``s * pos`` is in balance as a whole (virial:
+    ``sum_i x_i . F_i = 0``, as it is when every force is zero).
+
+    Per pair, repulsion ``k_r m_i m_j / d`` along ``d`` gives ``k_r m_i m_j`` whatever the
+    scale; attraction ``-d`` gives ``-|d|^2`` per edge and gravity ``-g m_i |x_i|^2`` per node,
+    both growing with ``s^2``. So ``s^2 = repulsion / (attraction + gravity)``.
+    """
+    centred = pos - pos.mean(axis=0)
+    pull = centred[src] - centred[dst]
+    drag = float((pull * pull).sum()) + GRAVITY * float(
+        (mass * (centred * centred).sum(axis=1)).sum()
+    )
+    total = float(mass.sum())
+    push = SCALING_RATIO * (total * total - float((mass * mass).sum())) / 2
+    return math.sqrt(push / drag) if drag > 0 else 1.0
+
+
+def _link_share(pos: Array, src: NDArray[np.int64], dst: NDArray[np.int64]) -> float:
+    """How well ``pos`` draws these links: their mean squared length over the mean squared
+    distance between any two nodes (``2 x`` the positions' variance). Near 0 when linked
+    nodes sit together, about 1 when the links fall anywhere."""
+    pull = pos[src] - pos[dst]
+    spread = 2 * float(pos.var(axis=0).sum())
+    return float((pull * pull).sum(axis=1).mean()) / spread if spread > 0 else math.inf
+
+
+def warm_start(
+    start: Array, edges: NDArray[np.int64], community: NDArray[np.int64], seed: int
+) -> Array:
+    """Starting positions from a previous picture: ``start`` holds each node's previous
+    place, ``NaN`` for those without one.
+
+    Placed people keep their place; someone new starts at the mean of their neighbours
+    that have one (a few rounds, so a chain of new people follows its placed end), shifted
+    by a seeded fraction of a typical link so that newcomers sharing neighbours do not
+    coincide; anyone still unplaced starts at their seeded place shrunk to the previous
+    picture's size. The whole is then scaled to balance its forces (:func:`_balanced_scale`),
+    whatever unit the previous picture was stored in.
+    """
+    n = len(start)
+    placed = np.asarray(np.isfinite(start).all(axis=1))
+    pos = np.where(placed[:, None], start, 0.0)
+    src, dst = edges[:, 0], edges[:, 1]
+    both = placed[src] & placed[dst]
+    reach = float(np.abs(pos[placed]).max()) if placed.any() else 1.0
+    if both.any():
+        link = float(np.median(np.hypot(*(pos[src[both]] - pos[dst[both]]).T)))
+    else:
+        link = reach / math.sqrt(n)
+    known = placed.copy()
+    for _ in range(3):
+        into_dst = known[src] & ~known[dst]
+        into_src = known[dst] & ~known[src]
+        if not (into_dst.any() or into_src.any()):
+            break
+        targets = np.concatenate((dst[into_dst], src[into_src]))
+        sources = np.concatenate((src[into_dst], dst[into_src]))
+        count = np.bincount(targets, minlength=n)
+        reached = count > 0
+        for axis in (0, 1):
+            total = np.bincount(targets, weights=pos[sources, axis], minlength=n)
+            pos[reached, axis] = total[reached] / count[reached]
+        known |= reached
+    rng = np.random.default_rng(seed)
+    fresh = known & ~placed
+    pos[fresh] += rng.normal(scale=max(link, 1e-9) / 2, size=(int(fresh.sum()), 2))
+    rest = ~known
+    if rest.any():
+        seeded = _seed_positions(n, community, seed)
+        pos[rest] = seeded[rest] * (reach / max(float(np.abs(seeded).max()), 1e-9))
+    degree = np.bincount(src, minlength=n) + np.bincount(dst, minlength=n)
+    return pos * _balanced_scale(pos, src, dst, np.asarray(degree + 1, dtype=np.float64))
+
+
 def force_layout(
     n: int,
     edges: NDArray[np.int64],
@@ -154,6 +251,7 @@ def force_layout(
     *,
     seed: int = LAYOUT_SEED,
     iterations: int | None = None,
+    start: Array | None = None,
 ) -> tuple[Array, dict[str, float]]:
     """Positions of ``n`` nodes linked by ``edges`` (``m x 2`` node indices, undirected).
 
@@ -161,15 +259,19 @@ def force_layout(
     :param seed: seed of the starting positions.
     :param iterations: most iterations; default ``min(300, 100 + n // 50)``. The run stops
         earlier once settled (mean move per iteration under :data:`SETTLED` of the extent).
-    :returns: ``(positions n x 2, {"iterations", "movement"})``; ``movement`` is the last
-        mean move per iteration relative to the layout's extent.
+    :param start: previous positions (``n x 2``, ``NaN`` for nodes without one) for a warm
+        start (:func:`warm_start`), used when it draws ``edges`` better than the seeded
+        communities do (:func:`_link_share`); ``None`` starts from the seeded communities.
+    :returns: ``(positions n x 2, {"iterations", "movement", "warm"})``; ``movement`` is
+        the last mean move per iteration relative to the layout's extent, ``warm`` whether
+        the run started from ``start``.
     """
     if n == 0:
-        return np.zeros((0, 2)), {"iterations": 0, "movement": 0.0}
+        return np.zeros((0, 2)), {"iterations": 0, "movement": 0.0, "warm": False}
     if community is None:
         community = np.full(n, -1, dtype=np.int64)
     if n == 1:
-        return np.zeros((1, 2)), {"iterations": 0, "movement": 0.0}
+        return np.zeros((1, 2)), {"iterations": 0, "movement": 0.0, "warm": False}
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     if len(edges) == 0:
         # Nothing pulls anyone anywhere (a network without follows among people): an even
@@ -180,9 +282,18 @@ def force_layout(
         return np.column_stack((radius * np.cos(k * golden), radius * np.sin(k * golden))), {
             "iterations": 0,
             "movement": 0.0,
+            "warm": False,
         }
-    pos = _seed_positions(n, community, seed)
     src, dst = edges[:, 0], edges[:, 1]
+    pos = _seed_positions(n, community, seed)
+    least = MIN_ITERATIONS
+    warm = False
+    if start is not None:
+        # The previous picture is kept only when it draws these links better than the seeded
+        # start does: after a big change it would take longer to settle than a fresh start.
+        candidate = warm_start(np.asarray(start, dtype=np.float64), edges, community, seed)
+        if _link_share(candidate, src, dst) <= _link_share(pos, src, dst):
+            pos, least, warm = candidate, WARM_MIN_ITERATIONS, True
     degree = np.bincount(src, minlength=n) + np.bincount(dst, minlength=n)
     mass: Array = np.asarray(degree + 1, dtype=np.float64)
     limit = iterations if iterations is not None else min(300, 100 + n // 50)
@@ -215,13 +326,15 @@ def force_layout(
         traction = np.hypot(*(old + force).T) / 2
         root = 1 + np.sqrt(swinging)
         speed = convergence * np.log1p(traction) / root
-        convergence = np.minimum(1.0, np.sqrt(speed * (force * force).sum(axis=1) / root))
+        size2 = force[:, 0] * force[:, 0] + force[:, 1] * force[:, 1]
+        convergence = np.minimum(1.0, np.sqrt(speed * size2 / root))
         step = force * (speed / slow_down)[:, None]
         pos += step
         old = force
-        extent = float(max((pos.max(axis=0) - pos.min(axis=0)).max(), 1e-9))
+        low, high = _bounds(pos)
+        extent = float(max((high - low).max(), 1e-9))
         movement = float(np.hypot(*step.T).mean() / extent)
-        if movement < SETTLED and done >= 20:
+        if movement < SETTLED and done >= least:
             break
     pos -= pos.mean(axis=0)
-    return pos, {"iterations": float(done), "movement": movement}
+    return pos, {"iterations": float(done), "movement": movement, "warm": warm}

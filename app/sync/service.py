@@ -22,7 +22,7 @@ from typing import Any, cast
 from flask import current_app
 from sqlalchemy import delete, select, update
 
-from app.analysis.graph import analyse_graphs
+from app.analysis.graph import PreviousPicture, analyse_graphs
 from app.analysis.growth import growth_between
 from app.analysis.results import GraphMeta, SnapshotResults
 from app.analysis.sentiment import analyse_sentiment, get_engine
@@ -236,19 +236,27 @@ def remove_upload(path: str) -> None:
             os.rmdir(folder)
 
 
-def analyse(data: AccountData, *, timezone: str, engine: str, max_people: int) -> dict[str, Any]:
+def analyse(
+    data: AccountData,
+    *,
+    timezone: str,
+    engine: str,
+    max_people: int,
+    previous: Mapping[str, PreviousPicture] | None = None,
+) -> dict[str, Any]:
     """Run every analyzer once over ``data``; the results are stored on the snapshot.
 
     Followers, friends and edges are counted over integers (:class:`~app.sync.circle.Circle`,
     kept as ``"circle"`` for writing the rows); only the people the graphs draw reach the
-    graph analysis, whose totals are then those of the whole lists.
+    graph analysis, whose totals are then those of the whole lists. ``previous`` (the last
+    snapshot's pictures, :func:`previous_pictures`) warm-starts the graphs' layouts.
     """
     labels = data.posts.labels if isinstance(data.posts, PostSpool) else None
     sentiment_per_post, sentiment = analyse_sentiment(
         data.posts, get_engine(engine), tz=timezone, per_post=labels
     )
     circle = Circle.of(data)
-    graphs = analyse_graphs(circle.for_graphs(max_people), max_people=max_people)
+    graphs = analyse_graphs(circle.for_graphs(max_people), max_people=max_people, previous=previous)
     for section in ("followers", "friends"):
         graphs[section].update(circle.section_counts(section))
     graphs["mutuals"] = circle.mutuals
@@ -259,6 +267,32 @@ def analyse(data: AccountData, *, timezone: str, engine: str, max_people: int) -
         "graphs": graphs,
         "circle": circle,
     }
+
+
+def previous_pictures(snapshot: Snapshot | None) -> dict[str, PreviousPicture]:
+    """Where ``snapshot`` (the connection's current one) drew each person, per graph: the
+    warm start of this sync's layouts.
+
+    One query reads only the two graphs' ``nodes`` (not their links), and only id and place
+    are kept; a graph not stored (pruned, or none drawn) gives no entry.
+    """
+    if snapshot is None:
+        return {}
+    row = db.session.execute(
+        select(Snapshot.followers_graph["nodes"], Snapshot.friends_graph["nodes"]).where(
+            Snapshot.id == snapshot.id
+        )
+    ).one()
+    pictures = {}
+    for section, nodes in zip(("followers", "friends"), row, strict=True):
+        positions = {
+            node["id"]: (node["x"], node["y"])
+            for node in nodes or ()
+            if not node.get("me") and "x" in node
+        }
+        if positions:
+            pictures[section] = PreviousPicture(snapshot.id, positions)
+    return pictures
 
 
 def growth_result(combined: Combined, since: datetime | None) -> dict[str, Any] | None:
@@ -457,6 +491,7 @@ def store_snapshot(
         timezone=user.timezone,
         engine=config["SENTIMENT_ENGINE"],
         max_people=config["GRAPH_DRAW_MAX"],
+        previous=previous_pictures(previous),
     )
     graphs = analysed["graphs"]
 

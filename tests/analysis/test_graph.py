@@ -5,15 +5,17 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from app.analysis.graph import NO_COMMUNITY, analyse_graphs
+from app.analysis.graph import NO_COMMUNITY, PreviousPicture, analyse_graphs
 from app.analysis.layout import (
     GRID_CELLS,
     LAYOUT_SEED,
     SETTLED,
+    _balanced_scale,
     _exact_field,
     _Mesh,
     _near_field,
     force_layout,
+    warm_start,
 )
 from app.networks.base import AccountData, Follow, Person
 
@@ -314,6 +316,97 @@ def test_grid_repulsion_approximates_the_exact_sum():
     exact = np.hypot(exact_x, exact_y)
     error = np.hypot(grid_x + near_x - exact_x, grid_y + near_y - exact_y)
     assert np.median(error / exact) < 0.02
+
+
+#: Five groups of 40 (200 people: the grid's path, not the exact sum).
+GROUPS = [list(range(g * 40, g * 40 + 40)) for g in range(5)]
+
+
+def clique_edges(groups: list[list[int]]) -> np.ndarray:
+    """Every pair within each group, and one link from each group to the next."""
+    edges = [(a, b) for group in groups for i, a in enumerate(group) for b in group[i + 1 :]]
+    edges += [(groups[g][0], groups[(g + 1) % len(groups)][1]) for g in range(len(groups))]
+    return np.array(edges, dtype=np.int64)
+
+
+def labels(groups: list[list[int]]) -> np.ndarray:
+    community = np.full(sum(map(len, groups)), -1, dtype=np.int64)
+    for number, group in enumerate(groups):
+        community[group] = number
+    return community
+
+
+def as_stored(pos: np.ndarray) -> np.ndarray:
+    """Positions as a graph stores them: +-1000, one decimal."""
+    return np.round(pos * 1000 / np.abs(pos).max(), 1)
+
+
+def separated(pos: np.ndarray, groups: list[list[int]]) -> bool:
+    """Each member (bar the bridge ends) is nearer its own group's centre than any other."""
+    centres = np.array([pos[group].mean(axis=0) for group in groups])
+    for number, group in enumerate(groups):
+        for member in group[2:]:
+            if np.argmin(np.hypot(*(centres - pos[member]).T)) != number:
+                return False
+    return True
+
+
+def test_a_warm_start_on_the_same_links_settles_at_once_on_the_same_picture():
+    edges, community = clique_edges(GROUPS), labels(GROUPS)
+    cold, cold_info = force_layout(200, edges, community)
+    warm, info = force_layout(200, edges, community, start=as_stored(cold))
+    assert info["warm"] and info["movement"] < SETTLED
+    assert info["iterations"] <= cold_info["iterations"] / 2
+    assert np.abs(as_stored(warm) - as_stored(cold)).max() < 20  # 2% of the reach
+    again, _ = force_layout(200, edges, community, start=as_stored(cold))
+    assert np.array_equal(warm, again)
+
+
+def test_a_warm_start_on_links_that_changed_a_lot_settles_to_the_new_links():
+    """Every new group takes eight people of each old one: the old picture draws the new
+    links worse than the seeded start, which is taken instead; the run ends settled, the
+    new groups drawn apart."""
+    old = force_layout(200, clique_edges(GROUPS), labels(GROUPS))[0]
+    regrouped = [[g * 40 + k * 8 + i for g in range(5) for i in range(8)] for k in range(5)]
+    assert not separated(old, regrouped)
+    warm, info = force_layout(200, clique_edges(regrouped), labels(regrouped), start=as_stored(old))
+    assert not info["warm"] and info["movement"] < SETTLED
+    assert separated(warm, regrouped)
+
+
+def test_newcomers_start_among_their_neighbours_and_any_unit_is_scaled_to_balance():
+    edges, community = clique_edges(GROUPS), labels(GROUPS)
+    cold = force_layout(200, edges, community)[0]
+    start = as_stored(cold)
+    newcomers = [5, 50, 95]
+    start[newcomers] = np.nan
+    pos = warm_start(start, edges, community, LAYOUT_SEED)
+    kept = np.isfinite(start).all(axis=1)
+    scale = pos[kept] / start[kept]
+    assert np.allclose(scale, scale[0])  # the others keep their places, in a new unit
+    centres = np.array([pos[group].mean(axis=0) for group in GROUPS])
+    for newcomer in newcomers:
+        assert np.argmin(np.hypot(*(centres - pos[newcomer]).T)) == newcomer // 40
+    # The unit the picture was stored in does not matter; a settled picture is balanced.
+    assert np.allclose(warm_start(start / 1000, edges, community, LAYOUT_SEED), pos)
+    mass = np.bincount(edges.ravel(), minlength=200) + 1.0
+    assert _balanced_scale(cold, edges[:, 0], edges[:, 1], mass) == pytest.approx(1, abs=0.15)
+
+
+def test_analyse_graphs_starts_from_a_previous_picture_that_holds_enough_people():
+    data, _ = planted()
+    first = analyse_graphs(data)["followers"]["graph"]
+    assert "warm_start" not in first["layout"]
+    places = {n["id"]: (n["x"], n["y"]) for n in first["nodes"] if not n["me"]}
+    again = analyse_graphs(data, previous={"followers": PreviousPicture(12, places)})
+    layout = again["followers"]["graph"]["layout"]
+    assert layout["warm_start"] == {"snapshot": 12, "placed": 120}
+    assert layout["movement"] < SETTLED
+    assert layout["iterations"] < first["layout"]["iterations"]
+    # Under half of the people drawn before: the seeded start, as if there were no picture.
+    few = PreviousPicture(12, dict(list(places.items())[:59]))
+    cold = analyse_graphs(data, previous={"followers": few})["followers"]["graph"]
+    assert cold["nodes"] == first["nodes"] and cold["layout"] == first["layout"]
 
 
 @pytest.mark.parametrize("me_follows", [False, True])

@@ -155,6 +155,28 @@ def test_resync_records_growth_and_prunes_old_rows(connection, producer):
     assert db.session.scalar(select(func.count()).where(Person.snapshot_id == old.id)) == 0
 
 
+def test_resync_starts_the_layouts_from_the_current_snapshots_pictures(connection, producer):
+    from app.sync.service import previous_pictures
+
+    sync(connection)
+    db.session.refresh(connection)
+    first = connection.current_snapshot
+    assert "warm_start" not in first.followers_graph["layout"]
+    pictures = previous_pictures(first)
+    assert pictures["followers"].snapshot == first.id
+    assert pictures["followers"].positions == {
+        n["id"]: (n["x"], n["y"]) for n in first.followers_graph["nodes"] if n["id"] != "me"
+    }
+    sync(connection)
+    db.session.refresh(connection)
+    second = connection.current_snapshot
+    for section, placed in (("followers", 3), ("friends", 2)):
+        layout = getattr(second, f"{section}_graph")["layout"]
+        assert layout["warm_start"] == {"snapshot": first.id, "placed": placed}
+    assert previous_pictures(first) == {}  # pruned: its graphs are gone
+    assert previous_pictures(None) == {}
+
+
 @pytest.mark.parametrize(
     ("error", "message", "status"),
     [
