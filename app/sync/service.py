@@ -590,14 +590,21 @@ def make_current(
 
 
 def prune_old_snapshots(connection_id: int, keep: int) -> None:
-    """Drop the rows and graphs of older snapshots; their counts stay for the growth chart."""
+    """Drop the rows and graphs of older snapshots; their counts stay for the growth chart.
+
+    The statements run as plain SQL (``synchronize_session=False``): keeping the session in
+    step would make PostgreSQL return the id of every deleted row (a second at 50,000
+    followers), and the commit right after expires what the session holds anyway.
+    """
     old = select(Snapshot.id).where(Snapshot.connection_id == connection_id, Snapshot.id != keep)
+    plain = {"synchronize_session": False}
     for model in (Person, Follow, Post):
-        db.session.execute(delete(model).where(model.snapshot_id.in_(old)))
+        db.session.execute(delete(model).where(model.snapshot_id.in_(old)), execution_options=plain)
     db.session.execute(
         update(Snapshot)
         .where(Snapshot.id.in_(old))
-        .values(followers_graph=None, friends_graph=None)
+        .values(followers_graph=None, friends_graph=None),
+        execution_options=plain,
     )
     db.session.commit()
 
