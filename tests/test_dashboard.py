@@ -652,6 +652,42 @@ def test_keyset_pages_forward_backward_and_by_offset(small_list, sort, order, pe
         assert handles(by_number) == handles(page)
 
 
+def test_list_statements_are_built_once_and_bind_their_values(small_list):
+    """A list's statements are made once and shared by every snapshot: the snapshot, the
+    position and the search are bound at each read, never built into a kept statement."""
+    other = Snapshot(connection_id=small_list.connection_id, complete=True, followers_count=4)
+    db.session.add(other)
+    db.session.commit()
+    for number, handle in enumerate(["a_1", "ax1", "b%2", "c"]):
+        db.session.add(
+            Person(
+                snapshot_id=other.id,
+                external_id=f"o{number}",
+                handle=handle,
+                followers_count=number,
+                is_follower=True,
+            )
+        )
+    db.session.commit()
+
+    def handles(snapshot, **asked):
+        window = service.people_page(snapshot, "followers", sort="count", per_page=2, **asked)
+        return window, [person.handle for person in window.rows]
+
+    order = service.list_order("followers", "count", "desc", False)
+    window, first = handles(other)
+    _, second = handles(other, after=window.last)
+    assert (first, second) == (["c", "b%2"], ["ax1", "a_1"])
+    kept = dict(order.statements)
+    assert kept and service.list_order("followers", "count", "desc", False) is order
+    window, _ = handles(small_list)
+    expected = sorted_in_sql(small_list, "followers", "count", "desc")[2:4]
+    assert handles(small_list, after=window.last)[1] == expected
+    assert order.statements == kept  # the same statements, other values
+    assert handles(other, search="_")[1] == ["a_1"]  # a search's _ and % are literal
+    assert handles(other, search="%")[1] == ["b%2"]
+
+
 @pytest.mark.parametrize(
     ("raw", "kind"),
     [

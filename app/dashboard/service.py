@@ -6,6 +6,7 @@ calls a network, and nothing is computed in templates.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Iterator, Mapping
@@ -17,7 +18,7 @@ from typing import Any, NamedTuple
 
 from flask import abort
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Integer, Select, String, bindparam, func, or_, select
 from sqlalchemy.orm import Bundle, joinedload
 
 from app.analysis import export as builders
@@ -586,12 +587,33 @@ PERSON_FIELDS = _PersonBundle("person", *(getattr(Person, field) for field in Pe
 def people_query(snapshot: Snapshot, role: str, search: str = "") -> Select[Any]:
     """Followers or friends of ``snapshot`` (as :data:`PERSON_FIELDS` rows), optionally
     filtered by handle or name."""
-    flag = LIST_SORTS[role][0]
-    query = select(PERSON_FIELDS).where(Person.snapshot_id == snapshot.id, flag)
+    params = people_params(snapshot, search)
+    return _people_base(role, "pattern" in params).params(params)
+
+
+def people_params(snapshot: Snapshot, search: str = "") -> dict[str, Any]:
+    """The values of a list's bind parameters (:func:`_people_base`): its snapshot, and the
+    ``LIKE`` pattern of a search (its ``\\``, ``%`` and ``_`` taken literally)."""
+    params: dict[str, Any] = {"snapshot_id": snapshot.id}
     search = search.strip().lstrip("@").lower()
     if search:
         escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
+        params["pattern"] = f"%{escaped}%"
+    return params
+
+
+#: The snapshot a list reads, bound (:func:`people_params`).
+_SNAPSHOT_ID = bindparam("snapshot_id", type_=Integer)
+
+
+@functools.cache
+def _people_base(role: str, searching: bool) -> Select[Any]:
+    """The select of a list, its values bind parameters (:func:`people_params`): the
+    snapshot's followers or friends, those whose handle or name contains the search when
+    ``searching``. Built once per process."""
+    query = select(PERSON_FIELDS).where(Person.snapshot_id == _SNAPSHOT_ID, LIST_SORTS[role][0])
+    if searching:
+        pattern = bindparam("pattern", type_=String)
         query = query.where(
             or_(
                 func.lower(Person.handle).like(pattern, escape="\\"),
@@ -629,13 +651,17 @@ def clean_sort(role: str, sort: str | None, order: str | None) -> tuple[str, str
     return sort, "asc" if order == "asc" else "desc"
 
 
-def list_order(snapshot: Snapshot, role: str, sort: str, order: str) -> keyset.Order:
-    """The keyset order of a list: ``sort`` (a key of :data:`SORTS`), then the row id, both
-    ``order``; unknown values last."""
+@functools.cache
+def list_order(role: str, sort: str, order: str, searching: bool) -> keyset.Order:
+    """The keyset order of a list (searched or not): ``sort`` (a key of :data:`SORTS`), then
+    the row id, both ``order``; unknown values last. Made once per process for each list,
+    sort, order and search or not, so the statements of its pages are built once (see
+    :mod:`app.dashboard.keyset`); :func:`people_params` gives its values."""
     return keyset.Order(
+        base=_people_base(role, searching),
         key=SORTS[role][sort],
         tiebreak=Person.id,
-        scope=((Person.snapshot_id, snapshot.id),),
+        scope=((Person.snapshot_id, _SNAPSHOT_ID),),
         descending=order == "desc",
         nullable=sort not in NEVER_NULL_SORTS,
         kind=str if sort in TEXT_SORTS else int,
@@ -665,10 +691,11 @@ def people_page(
     sort, order = clean_sort(role, sort, order)
     per_page = min(max(per_page, 1), 200)
     offset = offset or (clean_page(page) - 1) * per_page
+    params = people_params(snapshot, search)
     return keyset.page(
         db.session,
-        people_query(snapshot, role, search),
-        list_order(snapshot, role, sort, order),
+        list_order(role, sort, order, "pattern" in params),
+        params,
         per_page=per_page,
         after=after,
         before=before,
