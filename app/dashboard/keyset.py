@@ -23,7 +23,7 @@ The pages (``app.dashboard``) and the JSON API (``app.api``) both page through h
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,8 +47,9 @@ class Order:
     """A list and how it is ordered, made once per shape of list and kept (see the module's
     docstring): every value it holds is a column, an expression or a bind parameter.
 
-    :param base: a ``select`` of one entity or bundle, filtered to the list; its values
-        are bind parameters, given to :func:`page` as ``params``.
+    :param base: a ``select`` of the list's columns, filtered to the list; its values are
+        bind parameters, given to :func:`page` as ``params``.
+    :param row: makes a page's row of the values of those columns.
     :param key: the sort column or expression.
     :param tiebreak: a unique column (the id), ordered in the same direction as ``key``.
     :param scope: the columns the list is scoped to by equality (the snapshot id) and their
@@ -59,6 +60,7 @@ class Order:
     """
 
     base: Select[Any]
+    row: Callable[[Sequence[Any]], Any]
     key: Any
     tiebreak: Any
     scope: tuple[tuple[Any, Any], ...]
@@ -189,7 +191,9 @@ def _build_phase_query(
 def _rows(
     session: Session | scoped_session[Any], query: Select[Any], params: Mapping[str, Any]
 ) -> list[Any]:
-    return list(session.execute(query, params).all())
+    """The rows of ``query`` as plain column values, read on the session's connection: the
+    ORM's execution (and its autoflush) would cost a page more than the read itself."""
+    return list(session.connection().execute(query, params).all())
 
 
 def _walk(
@@ -257,8 +261,8 @@ def page(
     before: Position | None = None,
     offset: int = 0,
 ) -> Window:
-    """One page of ``order.base`` (a ``select`` of one entity or bundle, filtered to the
-    list) in its order, ``params`` giving the values of its bind parameters.
+    """One page of ``order.base`` (a ``select`` of the list's columns) in its order,
+    ``params`` giving the values of its bind parameters; its rows made by ``order.row``.
 
     :param after: the page starts after this position (the next page).
     :param before: the page ends before this position (the previous page); when fewer than
@@ -290,11 +294,11 @@ def _window(
     order: Order, rows: Sequence[Any], start: int, *, has_prev: bool, has_next: bool
 ) -> Window:
     positions = [
-        Position(0 if value is not None or not order.nullable else 1, value, row_id, start + i)
-        for i, (_, value, row_id) in enumerate(rows)
+        Position(0 if row[-2] is not None or not order.nullable else 1, row[-2], row[-1], start + i)
+        for i, row in enumerate(rows)
     ]
     return Window(
-        rows=[row[0] for row in rows],
+        rows=[order.row(row[:-2]) for row in rows],
         start=start,
         has_prev=has_prev,
         has_next=has_next,

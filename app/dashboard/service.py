@@ -12,14 +12,12 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from itertools import repeat
-from operator import call
 from typing import Any, NamedTuple
 
 from flask import abort
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Integer, Select, String, bindparam, func, or_, select
-from sqlalchemy.orm import Bundle, joinedload
+from sqlalchemy.orm import joinedload
 
 from app.analysis import export as builders
 from app.analysis.matching import combinations_of_listed
@@ -550,7 +548,7 @@ def heatmap_rows(timeline: Mapping[str, Any]) -> list[HeatmapRow]:
 
 
 class PersonFields(NamedTuple):
-    """What the lists and the API show of a person (:data:`PERSON_FIELDS`)."""
+    """What the lists and the API show of a person (:data:`PERSON_COLUMNS`)."""
 
     id: int
     external_id: str
@@ -567,25 +565,15 @@ class PersonFields(NamedTuple):
     friend_community: int | None
 
 
-class _PersonBundle(Bundle):
-    """Columns of :class:`~app.models.Person` read as :class:`PersonFields` tuples."""
-
-    def create_row_processor(self, query: Any, procs: Any, labels: Any) -> Any:
-        def proc(row: Any) -> PersonFields:
-            return tuple.__new__(PersonFields, map(call, procs, repeat(row)))
-
-        return proc
-
-
-#: The people of a list as plain :class:`PersonFields` tuples: whole
+#: The columns of a list, read as plain :class:`PersonFields` tuples: whole
 #: :class:`~app.models.Person` entities cost a list page more than its rendering (the JSON of
 #: every person's links decoded, an identity map filled), and SQLAlchemy's own rows read an
 #: attribute ten times slower than a tuple does.
-PERSON_FIELDS = _PersonBundle("person", *(getattr(Person, field) for field in PersonFields._fields))
+PERSON_COLUMNS = tuple(getattr(Person, field) for field in PersonFields._fields)
 
 
 def people_query(snapshot: Snapshot, role: str, search: str = "") -> Select[Any]:
-    """Followers or friends of ``snapshot`` (as :data:`PERSON_FIELDS` rows), optionally
+    """Followers or friends of ``snapshot`` (the :data:`PERSON_COLUMNS`), optionally
     filtered by handle or name."""
     params = people_params(snapshot, search)
     return _people_base(role, "pattern" in params).params(params)
@@ -611,7 +599,7 @@ def _people_base(role: str, searching: bool) -> Select[Any]:
     """The select of a list, its values bind parameters (:func:`people_params`): the
     snapshot's followers or friends, those whose handle or name contains the search when
     ``searching``. Built once per process."""
-    query = select(PERSON_FIELDS).where(Person.snapshot_id == _SNAPSHOT_ID, LIST_SORTS[role][0])
+    query = select(*PERSON_COLUMNS).where(Person.snapshot_id == _SNAPSHOT_ID, LIST_SORTS[role][0])
     if searching:
         pattern = bindparam("pattern", type_=String)
         query = query.where(
@@ -659,6 +647,7 @@ def list_order(role: str, sort: str, order: str, searching: bool) -> keyset.Orde
     :mod:`app.dashboard.keyset`); :func:`people_params` gives its values."""
     return keyset.Order(
         base=_people_base(role, searching),
+        row=PersonFields._make,
         key=SORTS[role][sort],
         tiebreak=Person.id,
         scope=((Person.snapshot_id, _SNAPSHOT_ID),),
@@ -768,7 +757,7 @@ class ListRow(NamedTuple):
 def list_row(person: Any, role: str) -> ListRow:
     """A list row as the page shows it (see :func:`person_row` for the exported one).
 
-    :param person: a :data:`PERSON_FIELDS` row, a :class:`~app.models.Person` or anything
+    :param person: a :class:`PersonFields` row, a :class:`~app.models.Person` or anything
         with the same attributes.
     """
     follower = role == "followers"
