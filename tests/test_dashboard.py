@@ -229,6 +229,51 @@ def test_a_page_past_the_end_offers_the_way_back(client, demo):
     assert next_link(page, "followers", "prev") is not None
 
 
+def test_hostile_people_render_escaped_in_lists(client, demo):
+    """Handles, names and links come from other people: a list row prints them escaped, and
+    links only an http(s) URL."""
+    snap = snapshot_of(demo, "github")
+    people = db.session.scalars(
+        select(Person)
+        .where(Person.snapshot_id == snap.id, Person.is_follower)
+        .order_by(Person.id)
+        .limit(3)
+    ).all()
+    hostile = [
+        ("<script>x</script>", '"><img src=x onerror=alert(1)>', "javascript:alert(1)"),
+        ("a&b'", "Tom <b>", 'https://a.example/"><b>'),
+        ("fb:1", "<i>Name</i> & co", 'https://a.example/?a=1&b="2"'),  # shown by name
+    ]
+    for person, (handle, name, url) in zip(people, hostile, strict=True):
+        person.handle, person.name, person.url = handle, name, url
+    db.session.commit()
+
+    def row(search: str) -> str:
+        page = text(client.get("/dashboard/user/github", query_string={"q": search}))
+        followers = page.split('id="followers" role="tabpanel"')[1].split("</section>")[0]
+        rows = re.findall(r"<tr>\s*<td>.*?</tr>", followers, re.DOTALL)
+        assert len(rows) == 1 and "javascript:" not in page and "<script>x" not in page
+        return re.sub(r"\s+", " ", rows[0])
+
+    link = '<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>'
+    assert row("<script>").startswith(
+        "<tr> <td>@&lt;script&gt;x&lt;/script&gt;</td> "
+        "<td>&#34;&gt;&lt;img src=x onerror=alert(1)&gt;</td>"
+    )
+    assert row("a&b").startswith(
+        "<tr> <td>"
+        + link.format("https://a.example/&#34;&gt;&lt;b&gt;", "@a&amp;b&#39;")
+        + "</td> <td>Tom &lt;b&gt;</td>"
+    )
+    assert row("<i>name").startswith(
+        '<tr> <td><span class="text-muted small">no handle</span></td> <td>'
+        + link.format(
+            "https://a.example/?a=1&amp;b=&#34;2&#34;", "&lt;i&gt;Name&lt;/i&gt; &amp; co"
+        )
+        + "</td>"
+    )
+
+
 @pytest.mark.parametrize(
     "search", ["", "a", "ana b", "a&b=c#d", "100%+x", "é/ü?", "@bob", "~x.y_z-1", "'!$()*,;:"]
 )
