@@ -226,7 +226,7 @@ def print_plans(snapshot: Any) -> None:
             window = service.people_page(snapshot, role, sort=sort, order="desc", page=3)
             after = window.last or keyset.Position(1, None, 0, 0)
             query = keyset._phase_query(
-                service.list_order(role, sort, "desc", False), after.phase, bounded=True, down=True
+                service.list_order(role, sort, True, False), after.phase, bounded=True, down=True
             ).params(
                 service.people_params(snapshot),
                 **{keyset.BOUND_VALUE: after.value, keyset.BOUND_ID: after.id, keyset.LIMIT: 51},

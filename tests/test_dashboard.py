@@ -106,7 +106,9 @@ def sorted_in_sql(snap, role, sort, order, search=""):
     both in the list's direction."""
     key = service.SORTS[role][sort]
     direction = (lambda column: column.desc()) if order == "desc" else (lambda column: column)
-    query = service.people_query(snap, role, search).with_only_columns(Person.handle)
+    params = service.people_params(snap, search)
+    base = service.list_order(role, sort, order == "desc", "pattern" in params).base
+    query = base.params(params).with_only_columns(Person.handle)
     return list(
         db.session.scalars(query.order_by(key.is_(None), direction(key), direction(Person.id)))
     )
@@ -738,12 +740,12 @@ def test_list_statements_are_built_once_and_bind_their_values(small_list):
         window = service.people_page(snapshot, "followers", sort="count", per_page=2, **asked)
         return window, [person.handle for person in window.rows]
 
-    order = service.list_order("followers", "count", "desc", False)
+    order = service.list_order("followers", "count", True, False)
     window, first = handles(other)
     _, second = handles(other, after=window.last)
     assert (first, second) == (["c", "b%2"], ["ax1", "a_1"])
     kept = dict(order.statements)
-    assert kept and service.list_order("followers", "count", "desc", False) is order
+    assert kept and service.list_order("followers", "count", True, False) is order
     window, _ = handles(small_list)
     expected = sorted_in_sql(small_list, "followers", "count", "desc")[2:4]
     assert handles(small_list, after=window.last)[1] == expected

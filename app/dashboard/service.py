@@ -572,15 +572,8 @@ class PersonFields(NamedTuple):
 PERSON_COLUMNS = tuple(getattr(Person, field) for field in PersonFields._fields)
 
 
-def people_query(snapshot: Snapshot, role: str, search: str = "") -> Select[Any]:
-    """Followers or friends of ``snapshot`` (the :data:`PERSON_COLUMNS`), optionally
-    filtered by handle or name."""
-    params = people_params(snapshot, search)
-    return _people_base(role, "pattern" in params).params(params)
-
-
 def people_params(snapshot: Snapshot, search: str = "") -> dict[str, Any]:
-    """The values of a list's bind parameters (:func:`_people_base`): its snapshot, and the
+    """The values of a list's bind parameters (:func:`list_order`): its snapshot, and the
     ``LIKE`` pattern of a search (its ``\\``, ``%`` and ``_`` taken literally)."""
     params: dict[str, Any] = {"snapshot_id": snapshot.id}
     search = search.strip().lstrip("@").lower()
@@ -640,18 +633,18 @@ def clean_sort(role: str, sort: str | None, order: str | None) -> tuple[str, str
 
 
 @functools.cache
-def list_order(role: str, sort: str, order: str, searching: bool) -> keyset.Order:
-    """The keyset order of a list (searched or not): ``sort`` (a key of :data:`SORTS`), then
-    the row id, both ``order``; unknown values last. Made once per process for each list,
-    sort, order and search or not, so the statements of its pages are built once (see
-    :mod:`app.dashboard.keyset`); :func:`people_params` gives its values."""
+def list_order(role: str, sort: str, descending: bool, searching: bool) -> keyset.Order:
+    """A list (searched or not) in its keyset order: ``sort`` (a key of :data:`SORTS`), then
+    the row id, both descending or not; unknown values last. Made once per process for each
+    list, sort, direction and search or not, so the statements of its pages are built once
+    (see :mod:`app.dashboard.keyset`); :func:`people_params` gives its values."""
     return keyset.Order(
         base=_people_base(role, searching),
         row=PersonFields._make,
         key=SORTS[role][sort],
         tiebreak=Person.id,
         scope=((Person.snapshot_id, _SNAPSHOT_ID),),
-        descending=order == "desc",
+        descending=descending,
         nullable=sort not in NEVER_NULL_SORTS,
         kind=str if sort in TEXT_SORTS else int,
     )
@@ -683,7 +676,7 @@ def people_page(
     params = people_params(snapshot, search)
     return keyset.page(
         db.session,
-        list_order(role, sort, order, "pattern" in params),
+        list_order(role, sort, order == "desc", "pattern" in params),
         params,
         per_page=per_page,
         after=after,
