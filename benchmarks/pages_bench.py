@@ -225,10 +225,12 @@ def print_plans(snapshot: Any) -> None:
         for sort in service.SORTS[role]:
             window = service.people_page(snapshot, role, sort=sort, order="desc", page=3)
             after = window.last or keyset.Position(1, None, 0, 0)
-            order = service.list_order(snapshot, role, sort, "desc")
             query = keyset._phase_query(
-                service.people_query(snapshot, role), order, after.phase, after, True
-            ).limit(51)
+                service.list_order(role, sort, True, False), after.phase, bounded=True, down=True
+            ).params(
+                service.people_params(snapshot),
+                **{keyset.BOUND_VALUE: after.value, keyset.BOUND_ID: after.id, keyset.LIMIT: 51},
+            )
             compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
             prefix = "EXPLAIN QUERY PLAN " if db.engine.dialect.name == "sqlite" else "EXPLAIN "
             plan = db.session.execute(text(prefix + str(compiled))).all()

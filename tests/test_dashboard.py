@@ -106,7 +106,9 @@ def sorted_in_sql(snap, role, sort, order, search=""):
     both in the list's direction."""
     key = service.SORTS[role][sort]
     direction = (lambda column: column.desc()) if order == "desc" else (lambda column: column)
-    query = service.people_query(snap, role, search).with_only_columns(Person.handle)
+    params = service.people_params(snap, search)
+    base = service.list_order(role, sort, order == "desc", "pattern" in params).base
+    query = base.params(params).with_only_columns(Person.handle)
     return list(
         db.session.scalars(query.order_by(key.is_(None), direction(key), direction(Person.id)))
     )
@@ -229,6 +231,51 @@ def test_a_page_past_the_end_offers_the_way_back(client, demo):
     assert next_link(page, "followers", "prev") is not None
 
 
+def test_hostile_people_render_escaped_in_lists(client, demo):
+    """Handles, names and links come from other people: a list row prints them escaped, and
+    links only an http(s) URL."""
+    snap = snapshot_of(demo, "github")
+    people = db.session.scalars(
+        select(Person)
+        .where(Person.snapshot_id == snap.id, Person.is_follower)
+        .order_by(Person.id)
+        .limit(3)
+    ).all()
+    hostile = [
+        ("<script>x</script>", '"><img src=x onerror=alert(1)>', "javascript:alert(1)"),
+        ("a&b'", "Tom <b>", 'https://a.example/"><b>'),
+        ("fb:1", "<i>Name</i> & co", 'https://a.example/?a=1&b="2"'),  # shown by name
+    ]
+    for person, (handle, name, url) in zip(people, hostile, strict=True):
+        person.handle, person.name, person.url = handle, name, url
+    db.session.commit()
+
+    def row(search: str) -> str:
+        page = text(client.get("/dashboard/user/github", query_string={"q": search}))
+        followers = page.split('id="followers" role="tabpanel"')[1].split("</section>")[0]
+        rows = re.findall(r"<tr>\s*<td>.*?</tr>", followers, re.DOTALL)
+        assert len(rows) == 1 and "javascript:" not in page and "<script>x" not in page
+        return re.sub(r"\s+", " ", rows[0])
+
+    link = '<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>'
+    assert row("<script>").startswith(
+        "<tr> <td>@&lt;script&gt;x&lt;/script&gt;</td> "
+        "<td>&#34;&gt;&lt;img src=x onerror=alert(1)&gt;</td>"
+    )
+    assert row("a&b").startswith(
+        "<tr> <td>"
+        + link.format("https://a.example/&#34;&gt;&lt;b&gt;", "@a&amp;b&#39;")
+        + "</td> <td>Tom &lt;b&gt;</td>"
+    )
+    assert row("<i>name").startswith(
+        '<tr> <td><span class="text-muted small">no handle</span></td> <td>'
+        + link.format(
+            "https://a.example/?a=1&amp;b=&#34;2&#34;", "&lt;i&gt;Name&lt;/i&gt; &amp; co"
+        )
+        + "</td>"
+    )
+
+
 @pytest.mark.parametrize(
     "search", ["", "a", "ana b", "a&b=c#d", "100%+x", "é/ü?", "@bob", "~x.y_z-1", "'!$()*,;:"]
 )
@@ -255,6 +302,25 @@ def test_list_links_match_url_for(app, search):
             asked = {"list": "friends", "sort": key, "order": order, "q": search or None}
             expected = url_for("dashboard.network", network="github", _anchor="friends", **asked)
             assert links.sort(key, active_role) == expected
+
+
+@pytest.mark.parametrize("root", ["", "/md"])
+def test_export_links_match_url_for(app, root):
+    """The export links are made from the network page's path: the same URLs as ``url_for``
+    makes, under the app's root path too."""
+    from flask import url_for
+
+    from app.dashboard.views import export_links
+
+    with app.test_request_context("/dashboard/user/github", base_url=f"http://x{root}"):
+        links = export_links("github")
+        assert list(links) == list(service.DATASETS)
+        for dataset, formats in service.DATASETS.items():
+            assert links[dataset] == [
+                (fmt, url_for("dashboard.export", network="github", dataset=dataset, fmt=fmt))
+                for fmt in formats
+            ]
+            assert all(url.startswith(f"{root}/dashboard/") for _, url in links[dataset])
 
 
 @pytest.mark.parametrize(
@@ -650,6 +716,42 @@ def test_keyset_pages_forward_backward_and_by_offset(small_list, sort, order, pe
             small_list, "followers", sort=sort, order=order, page=number, per_page=per_page
         )
         assert handles(by_number) == handles(page)
+
+
+def test_list_statements_are_built_once_and_bind_their_values(small_list):
+    """A list's statements are made once and shared by every snapshot: the snapshot, the
+    position and the search are bound at each read, never built into a kept statement."""
+    other = Snapshot(connection_id=small_list.connection_id, complete=True, followers_count=4)
+    db.session.add(other)
+    db.session.commit()
+    for number, handle in enumerate(["a_1", "ax1", "b%2", "c"]):
+        db.session.add(
+            Person(
+                snapshot_id=other.id,
+                external_id=f"o{number}",
+                handle=handle,
+                followers_count=number,
+                is_follower=True,
+            )
+        )
+    db.session.commit()
+
+    def handles(snapshot, **asked):
+        window = service.people_page(snapshot, "followers", sort="count", per_page=2, **asked)
+        return window, [person.handle for person in window.rows]
+
+    order = service.list_order("followers", "count", True, False)
+    window, first = handles(other)
+    _, second = handles(other, after=window.last)
+    assert (first, second) == (["c", "b%2"], ["ax1", "a_1"])
+    kept = dict(order.statements)
+    assert kept and service.list_order("followers", "count", True, False) is order
+    window, _ = handles(small_list)
+    expected = sorted_in_sql(small_list, "followers", "count", "desc")[2:4]
+    assert handles(small_list, after=window.last)[1] == expected
+    assert order.statements == kept  # the same statements, other values
+    assert handles(other, search="_")[1] == ["a_1"]  # a search's _ and % are literal
+    assert handles(other, search="%")[1] == ["b%2"]
 
 
 @pytest.mark.parametrize(

@@ -6,19 +6,18 @@ calls a network, and nothing is computed in templates.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from itertools import repeat
-from operator import call
 from typing import Any, NamedTuple
 
 from flask import abort
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Bundle, joinedload
+from sqlalchemy import Integer, Select, String, bindparam, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from app.analysis import export as builders
 from app.analysis.matching import combinations_of_listed
@@ -549,7 +548,7 @@ def heatmap_rows(timeline: Mapping[str, Any]) -> list[HeatmapRow]:
 
 
 class PersonFields(NamedTuple):
-    """What the lists and the API show of a person (:data:`PERSON_FIELDS`)."""
+    """What the lists and the API show of a person (:data:`PERSON_COLUMNS`)."""
 
     id: int
     external_id: str
@@ -566,32 +565,36 @@ class PersonFields(NamedTuple):
     friend_community: int | None
 
 
-class _PersonBundle(Bundle):
-    """Columns of :class:`~app.models.Person` read as :class:`PersonFields` tuples."""
-
-    def create_row_processor(self, query: Any, procs: Any, labels: Any) -> Any:
-        def proc(row: Any) -> PersonFields:
-            return tuple.__new__(PersonFields, map(call, procs, repeat(row)))
-
-        return proc
-
-
-#: The people of a list as plain :class:`PersonFields` tuples: whole
+#: The columns of a list, read as plain :class:`PersonFields` tuples: whole
 #: :class:`~app.models.Person` entities cost a list page more than its rendering (the JSON of
 #: every person's links decoded, an identity map filled), and SQLAlchemy's own rows read an
 #: attribute ten times slower than a tuple does.
-PERSON_FIELDS = _PersonBundle("person", *(getattr(Person, field) for field in PersonFields._fields))
+PERSON_COLUMNS = tuple(getattr(Person, field) for field in PersonFields._fields)
 
 
-def people_query(snapshot: Snapshot, role: str, search: str = "") -> Select[Any]:
-    """Followers or friends of ``snapshot`` (as :data:`PERSON_FIELDS` rows), optionally
-    filtered by handle or name."""
-    flag = LIST_SORTS[role][0]
-    query = select(PERSON_FIELDS).where(Person.snapshot_id == snapshot.id, flag)
+def people_params(snapshot: Snapshot, search: str = "") -> dict[str, Any]:
+    """The values of a list's bind parameters (:func:`list_order`): its snapshot, and the
+    ``LIKE`` pattern of a search (its ``\\``, ``%`` and ``_`` taken literally)."""
+    params: dict[str, Any] = {"snapshot_id": snapshot.id}
     search = search.strip().lstrip("@").lower()
     if search:
         escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
+        params["pattern"] = f"%{escaped}%"
+    return params
+
+
+#: The snapshot a list reads, bound (:func:`people_params`).
+_SNAPSHOT_ID = bindparam("snapshot_id", type_=Integer)
+
+
+@functools.cache
+def _people_base(role: str, searching: bool) -> Select[Any]:
+    """The select of a list, its values bind parameters (:func:`people_params`): the
+    snapshot's followers or friends, those whose handle or name contains the search when
+    ``searching``. Built once per process."""
+    query = select(*PERSON_COLUMNS).where(Person.snapshot_id == _SNAPSHOT_ID, LIST_SORTS[role][0])
+    if searching:
+        pattern = bindparam("pattern", type_=String)
         query = query.where(
             or_(
                 func.lower(Person.handle).like(pattern, escape="\\"),
@@ -629,14 +632,19 @@ def clean_sort(role: str, sort: str | None, order: str | None) -> tuple[str, str
     return sort, "asc" if order == "asc" else "desc"
 
 
-def list_order(snapshot: Snapshot, role: str, sort: str, order: str) -> keyset.Order:
-    """The keyset order of a list: ``sort`` (a key of :data:`SORTS`), then the row id, both
-    ``order``; unknown values last."""
+@functools.cache
+def list_order(role: str, sort: str, descending: bool, searching: bool) -> keyset.Order:
+    """A list (searched or not) in its keyset order: ``sort`` (a key of :data:`SORTS`), then
+    the row id, both descending or not; unknown values last. Made once per process for each
+    list, sort, direction and search or not, so the statements of its pages are built once
+    (see :mod:`app.dashboard.keyset`); :func:`people_params` gives its values."""
     return keyset.Order(
+        base=_people_base(role, searching),
+        row=PersonFields._make,
         key=SORTS[role][sort],
         tiebreak=Person.id,
-        scope=((Person.snapshot_id, snapshot.id),),
-        descending=order == "desc",
+        scope=((Person.snapshot_id, _SNAPSHOT_ID),),
+        descending=descending,
         nullable=sort not in NEVER_NULL_SORTS,
         kind=str if sort in TEXT_SORTS else int,
     )
@@ -665,10 +673,11 @@ def people_page(
     sort, order = clean_sort(role, sort, order)
     per_page = min(max(per_page, 1), 200)
     offset = offset or (clean_page(page) - 1) * per_page
+    params = people_params(snapshot, search)
     return keyset.page(
         db.session,
-        people_query(snapshot, role, search),
-        list_order(snapshot, role, sort, order),
+        list_order(role, sort, order == "desc", "pattern" in params),
+        params,
         per_page=per_page,
         after=after,
         before=before,
@@ -741,7 +750,7 @@ class ListRow(NamedTuple):
 def list_row(person: Any, role: str) -> ListRow:
     """A list row as the page shows it (see :func:`person_row` for the exported one).
 
-    :param person: a :data:`PERSON_FIELDS` row, a :class:`~app.models.Person` or anything
+    :param person: a :class:`PersonFields` row, a :class:`~app.models.Person` or anything
         with the same attributes.
     """
     follower = role == "followers"
