@@ -64,7 +64,7 @@ BENCHMARKS: tuple[Bench, ...] = (
     Bench("sentiment_bench.py", ("--speed", "10000")),
     Bench("fetch_bench.py", ("--followers", "500", "--no-memory")),
     Bench("analysis_bench.py", ("--sizes", "1000,10000")),
-    Bench("sync_bench.py", ("--sizes", "1000,10000"), database=True),
+    Bench("sync_bench.py", ("--sizes", "1000,10000", "--resync"), database=True),
     Bench("parts_bench.py", ("--sizes", "1000,10000"), database=True),
     Bench("import_bench.py", ("--tweets", "20000", "--followers", "5000")),
     Bench("upload_bench.py", ("--mb", "100"), database=True),
