@@ -22,7 +22,7 @@ help:
 	@echo "make test-postgres  the suite against a fresh PostgreSQL database (and Redis when running)"
 	@echo "make e2e            browser tests (Playwright + Chromium) against gunicorn, SQLite, job thread"
 	@echo "make e2e-prod       browser tests against honcho (Procfile web + worker), ProdConfig, PostgreSQL, Redis"
-	@echo "make bench          every benchmark and the load test (10-15 min): project vs raw reference, ratio"
+	@echo "make bench          every benchmark and the load test (5-6 min idle): project vs raw reference, ratio"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -59,7 +59,7 @@ class Bench:
 
 
 #: Every benchmark, in the order ``make bench`` runs them, with modest default sizes (the
-#: whole run takes 10-15 minutes on 2 cores). Each script's own ``--help`` has its flags.
+#: whole run takes 5-6 minutes on 2 idle cores). Each script's own ``--help`` has its flags.
 BENCHMARKS: tuple[Bench, ...] = (
     Bench("sentiment_bench.py", ("--speed", "10000")),
     Bench("fetch_bench.py", ("--followers", "500", "--no-memory")),
