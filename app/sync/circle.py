@@ -81,7 +81,7 @@ class Circle:
         fetched[fetched_numbers] = True
         follows_followers = np.zeros(size, dtype=np.int64)
         follows_friends = np.zeros(size, dtype=np.int64)
-        for sources, targets, _ in _pairs(edges.keys()):
+        for sources, targets in _pairs(edges.keys()):
             among = (sources != owner) & (targets != owner) & (sources != targets)
             sources, targets = sources[among], targets[among]
             follows_followers += np.bincount(sources[is_follower[targets]], minlength=size)
@@ -157,7 +157,7 @@ class Circle:
         keep[followers] = True
         keep[friends] = True
         follows: set[FollowRecord] = set()
-        for sources, targets, _ in _pairs(self.edges.keys()):
+        for sources, targets in _pairs(self.edges.keys()):
             among = keep[sources] & keep[targets] & (sources != targets)
             follows.update(
                 FollowRecord(names[s], names[t])
@@ -170,7 +170,7 @@ class Circle:
             followers=None if data.followers is None else [names[n] for n in followers.tolist()],
             friends=None if data.friends is None else [names[n] for n in friends.tolist()],
             follows=follows,
-            lists_fetched={pid for pid in ids if self.fetched[self.edges.number(pid) or 0]},
+            lists_fetched={names[n] for n in np.flatnonzero(keep & self.fetched).tolist()},
         )
 
     # -- rows -------------------------------------------------------------------------------
@@ -181,8 +181,7 @@ class Circle:
 
         The people come in the records' order (a spool reads in its own), then those listed
         without a record; their numbers are read from the arrays :data:`ROWS` at a time, so
-        no array is turned whole into a Python list (at a million people, five such lists
-        took about 100 MB).
+        no array is turned whole into a Python list.
         """
         names = self.edges.names
         number = self.edges.number
@@ -248,29 +247,17 @@ class Circle:
         own follows included, as ``(snapshot_id, source, target)``, in key order (source's
         number, then target's).
 
-        The follows among people are read from the sorted edge keys :data:`ROWS` at a time;
-        the owner's (one per follower and friend, and any the records hold) are sorted apart
-        and merged in, so no temporary array of every row is made.
+        The follows the records hold are read from the sorted edge keys :data:`ROWS` at a
+        time; the owner's follows that the lists imply (one per follower and friend) are
+        sorted apart and merged into the part whose range they fall in, where a follow that
+        both name is kept once. No temporary array of every row is made.
         """
         owner = np.uint64(self.owner)
         known = self.is_follower | self.is_friend
         known[self.owner] = True
-        theirs = [
-            key
-            for sources, targets, part in _pairs(self.edges.keys())
-            if len(
-                key := part[
-                    ((sources == self.owner) | (targets == self.owner))
-                    & known[sources]
-                    & known[targets]
-                    & (sources != targets)
-                ]
-            )
-        ]
-        owner_keys = np.unique(
+        listed = np.unique(
             np.concatenate(
                 [
-                    *theirs,
                     self.followers.astype(np.uint64) << _SHIFT | owner,
                     owner << _SHIFT | self.friends.astype(np.uint64),
                 ]
@@ -278,24 +265,22 @@ class Circle:
         )
         names = self.edges.names
         keys = self.edges.keys()
-        taken = 0  # owner keys written so far
+        taken = 0  # listed follows written so far
         for start in range(0, len(keys), ROWS):
             part = keys[start : start + ROWS]
-            sources, targets = (part >> _SHIFT).astype(np.int64), (part & _LOW).astype(np.int64)
-            among = known[sources] & known[targets] & (sources != targets)
-            among &= (sources != self.owner) & (targets != self.owner)
-            found = part[among]
-            # The owner's follows that sort before the next part's first edge.
+            sources, targets = _split(part)
+            found = part[known[sources] & known[targets] & (sources != targets)]
+            # The listed follows that sort before the next part's first key.
             upto = (
-                int(np.searchsorted(owner_keys, keys[start + ROWS]))
+                int(np.searchsorted(listed, keys[start + ROWS]))
                 if start + ROWS < len(keys)
-                else len(owner_keys)
+                else len(listed)
             )
             if upto > taken:
-                found = np.sort(np.concatenate([found, owner_keys[taken:upto]]))
+                found = np.unique(np.concatenate([found, listed[taken:upto]]))
                 taken = upto
             yield from _follows(snapshot_id, found, names)
-        yield from _follows(snapshot_id, owner_keys[taken:], names)
+        yield from _follows(snapshot_id, listed[taken:], names)
 
 
 _SHIFT = np.uint64(32)
@@ -304,12 +289,15 @@ _LOW = np.uint64(0xFFFFFFFF)
 CHUNK = 1 << 20
 
 
-def _pairs(keys: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """``(sources, targets, part)``: the numbers of the edge ``keys``, and the part of
-    ``keys`` they come from, :data:`CHUNK` edges at a time."""
+def _pairs(keys: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The source and target numbers of the edge ``keys``, :data:`CHUNK` edges at a time."""
     for start in range(0, len(keys), CHUNK):
-        part = keys[start : start + CHUNK]
-        yield (part >> _SHIFT).astype(np.int64), (part & _LOW).astype(np.int64), part
+        yield _split(keys[start : start + CHUNK])
+
+
+def _split(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The source and target numbers of edge ``keys``."""
+    return (keys >> _SHIFT).astype(np.int64), (keys & _LOW).astype(np.int64)
 
 
 def _follows(
