@@ -38,7 +38,7 @@ from app.models import (
 )
 from app.networks import CONNECTORS
 from app.networks.base import Connector, PartState
-from app.networks.text import is_handle
+from app.networks.text import named_instead
 from app.sync import schedule
 from app.sync.runner import INTERRUPTED, is_stale
 
@@ -759,7 +759,7 @@ def list_row(person: Any, role: str) -> ListRow:
         handle=person.handle,
         name=person.name or "",
         url=person.url,
-        by_name=bool(person.name) and not is_handle(person.handle),
+        by_name=named_instead(person.handle, person.name),
         their_count=number(person.followers_count if follower else person.following_count),
         overlap=number(person.my_followers_they_follow if follower else person.common_friends),
         follows_back=bool(person.is_friend if follower else person.is_follower),

@@ -174,9 +174,16 @@ def is_handle(handle: str) -> bool:
     return bool(handle) and (ID_MARK not in handle or "@" in handle)
 
 
+def named_instead(handle: str | None, name: str | None) -> bool:
+    """Whether a page names someone instead of showing their handle: an id is kept in place
+    of a handle (:func:`no_handle`) and there is a name. With no name the id is all there is
+    to show (the list pages and :func:`shown_handle` follow this one rule)."""
+    return bool(name) and not (handle and is_handle(handle))
+
+
 def shown_handle(handle: str | None, name: str | None = None) -> str:
-    """How a page names someone in a list of handles: ``@handle``, or for an id kept in place
-    of a handle (:func:`no_handle`) their name, never the id dressed as a handle."""
-    if handle and is_handle(handle):
-        return f"@{handle}"
-    return name or "someone without a handle"
+    """How a page names someone in a list of handles: ``@handle``, or their name for an id
+    kept in place of a handle (:func:`named_instead`)."""
+    if named_instead(handle, name):
+        return str(name)
+    return f"@{handle}" if handle else "someone without a handle"

@@ -70,7 +70,8 @@ def test_shown_handle_names_people_without_one() -> None:
         and shown_handle("ana@social.example", "Ana") == "@ana@social.example"
     )
     assert shown_handle("li:0d1a767032216bcd", "Đinh Ngọc Thiện") == "Đinh Ngọc Thiện"
-    assert shown_handle("fb:1403b975b886ea7a") == "someone without a handle"
+    # Without a name the id is all there is, as the list pages show it.
+    assert shown_handle("did:plc:bob") == "@did:plc:bob"
     assert shown_handle(None) == "someone without a handle"
 
 
