@@ -304,25 +304,6 @@ def test_list_links_match_url_for(app, search):
             assert links.sort(key, active_role) == expected
 
 
-@pytest.mark.parametrize("root", ["", "/md"])
-def test_export_links_match_url_for(app, root):
-    """The export links are made from the network page's path: the same URLs as ``url_for``
-    makes, under the app's root path too."""
-    from flask import url_for
-
-    from app.dashboard.views import export_links
-
-    with app.test_request_context("/dashboard/user/github", base_url=f"http://x{root}"):
-        links = export_links("github")
-        assert list(links) == list(service.DATASETS)
-        for dataset, formats in service.DATASETS.items():
-            assert links[dataset] == [
-                (fmt, url_for("dashboard.export", network="github", dataset=dataset, fmt=fmt))
-                for fmt in formats
-            ]
-            assert all(url.startswith(f"{root}/dashboard/") for _, url in links[dataset])
-
-
 @pytest.mark.parametrize(
     "url",
     [

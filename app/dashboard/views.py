@@ -176,7 +176,7 @@ def network(network: str) -> str:
         parts={row["part"]: row for row in service.part_rows(snapshot)},
         fresh=fresh,
         schedule_form=_schedule_form(fresh),
-        exports=export_links(info.key),
+        datasets=service.DATASETS,
         confirm_form=ConfirmForm(),
     )
 
@@ -351,17 +351,6 @@ class ListLinks:
         active = self.role == active_role and self.sort_key == key
         order = "asc" if active and self.order == "desc" else "desc"
         return self._url({"list": self.role, "sort": key, "order": order, "q": self.search or None})
-
-
-def export_links(network: str) -> dict[str, list[tuple[str, str]]]:
-    """Each dataset's download links, ``(format, URL)`` in :data:`service.DATASETS` order:
-    the URLs ``url_for("dashboard.export", ...)`` gives (a test compares them), made from
-    the network page's path, one build through the URL map instead of fourteen."""
-    path = url_for("dashboard.network", network=network)
-    return {
-        dataset: [(fmt, f"{path}/export/{dataset}.{fmt}") for fmt in formats]
-        for dataset, formats in service.DATASETS.items()
-    }
 
 
 def _schedule_form(fresh: dict[str, Any]) -> ScheduleForm:
