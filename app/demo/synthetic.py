@@ -27,6 +27,7 @@ from app.networks.base import (
     Person,
     Post,
 )
+from app.networks.ids import IdSet
 
 DEMO_BIO = "Demo account"
 #: Share of followers the owner follows back.
@@ -310,18 +311,17 @@ def _edges(
     ids: list[str],
     community: list[int],
     per_person: float,
-    fetched: set[str],
+    fetched: list[bool],
 ) -> Edges:
     """Follows among ``ids``, mostly within a community; only those of people whose list
-    was read (``fetched``) are kept, as compact :class:`~app.networks.base.Edges`."""
+    was read (``fetched``, by position) are kept, as compact :class:`~app.networks.base.Edges`."""
     groups: dict[int, list[str]] = {}
     for pid, group in zip(ids, community, strict=True):
         groups.setdefault(group, []).append(pid)
     follows = Edges()
-    for pid, group in zip(ids, community, strict=True):
+    for pid, group, keep in zip(ids, community, fetched, strict=True):
         degree = min(len(ids) - 1, round(rng.expovariate(1 / per_person))) if per_person else 0
         own = groups[group]
-        keep = pid in fetched
         for _ in range(degree):
             pool = own if rng.random() < IN_COMMUNITY and len(own) > 1 else ids
             target = rng.choice(pool)
@@ -386,11 +386,13 @@ def make_account(
     community = rng.choices(range(n_groups), weights=weights, k=total)  # by position in ids
 
     follows = Edges()
-    fetched: set[str] = set()
+    fetched: list[bool] = []
     if info.edges and total:
-        fetched = {pid for pid in ids if rng.random() < FETCHED_SHARE}
+        fetched = [rng.random() < FETCHED_SHARE for _ in ids]
         follows = _edges(rng, ids, community, edges_per_person, fetched)
     del community
+    read = IdSet(follows.ids, (pid for pid, known in zip(ids, fetched, strict=False) if known))
+    del fetched
 
     owner = Person(
         external_id=f"{network}-owner",
@@ -410,7 +412,7 @@ def make_account(
         followers=follower_ids,
         friends=friend_ids,
         follows=follows,
-        lists_fetched=fetched,
+        lists_fetched=read,
         posts=_posts(_rng(network, seed, "posts"), network, info, posts, years, now),
         notes=list(info.notes),
     )

@@ -16,7 +16,16 @@ import sqlite3
 import sys
 import weakref
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import (
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+    MutableSequence,
+    MutableSet,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from operator import attrgetter
@@ -24,6 +33,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
+
+from app.networks.ids import FRESH, IdList, Ids, IdSet
 
 if TYPE_CHECKING:
     from app.networks.http import ApiClient
@@ -94,45 +105,61 @@ class Post:
 
 
 class Edges:
-    """Follow edges kept compactly: each id interned to a small integer, each edge one
-    64-bit number in an array (8 bytes, where a :class:`Follow` in a set costs ~150).
+    """Follow edges kept compactly: each id interned to a number in an :class:`Ids` table,
+    each edge one 64-bit number in an array (8 bytes, where a :class:`Follow` in a set costs
+    ~150).
 
     It behaves as the set of :class:`Follow` it stands for (``add``, ``update``, ``in``,
     ``len``, iteration, ``==``), so a connector fills it as it would a set; the sync reads
     the sorted integer keys (:meth:`keys`) in chunks to count overlaps and write rows
-    without making an object per edge. Duplicates are dropped when the edges are read.
+    without making an object per edge. Edges added are interned :data:`~app.networks.ids.FRESH`
+    at a time; duplicates are dropped when the edges are read.
+
+    :param ids: the table to number ids in (an :class:`AccountData` shares one between its
+        edges, lists and sets); a new one by default.
     """
 
-    __slots__ = ("_index", "_keys", "_names", "_unique")
+    __slots__ = ("_keys", "_pending", "_unique", "ids")
 
-    def __init__(self, edges: Iterable[Follow] = ()) -> None:
-        self._index: dict[str, int] = {}
-        self._names: list[str] = []
+    def __init__(self, edges: Iterable[Follow] = (), ids: Ids | None = None) -> None:
+        self.ids = Ids() if ids is None else ids
         self._keys = array("Q")
+        self._pending: list[str] = []  # source, target, source, target...
         self._unique = True
         self.update(edges)
 
+    def settle(self) -> None:
+        """Number the edges added lately, letting go of their strings."""
+        self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            numbers = self.ids.intern_many(self._pending).astype(np.uint64)
+            self._pending.clear()
+            self._keys.frombytes((numbers[0::2] << _SHIFT | numbers[1::2]).tobytes())
+            self._unique = False
+
     def intern(self, pid: str) -> int:
         """The integer standing for ``pid`` (a new one the first time it is seen)."""
-        number = self._index.get(pid)
-        if number is None:
-            number = self._index[pid] = len(self._names)
-            self._names.append(pid)
-        return number
+        self._flush()
+        return self.ids.intern(pid)
 
     def number(self, pid: str) -> int | None:
         """The integer of ``pid``, ``None`` when no edge named it."""
-        return self._index.get(pid)
+        self._flush()
+        return self.ids.number(pid)
 
     @property
-    def names(self) -> list[str]:
+    def names(self) -> Ids:
         """The ids by their integer (``names[n]`` is the id interned as ``n``)."""
-        return self._names
+        self._flush()
+        return self.ids
 
     def add_pair(self, source: str, target: str) -> None:
         """Add ``source`` follows ``target``."""
-        self._keys.append(self.intern(source) << 32 | self.intern(target))
-        self._unique = False
+        self._pending += (source, target)
+        if len(self._pending) >= 2 * FRESH:
+            self._flush()
 
     def add(self, edge: Follow) -> None:
         self.add_pair(edge.source, edge.target)
@@ -144,6 +171,7 @@ class Edges:
     def _compact(self) -> None:
         """Sort the edges and drop repeats in place: at five million edges a copy is 40 MB,
         and ``np.unique`` plus a new array took four of them at once."""
+        self._flush()
         if self._unique:
             return
         keys = np.frombuffer(self._keys, dtype=np.uint64)  # a view: writes reach the array
@@ -179,17 +207,20 @@ class Edges:
 
     def __iter__(self) -> Iterator[Follow]:
         self._compact()
-        names = self._names
-        for key in self._keys:
-            yield Follow(names[key >> 32], names[key & 0xFFFFFFFF])
+        keys = np.frombuffer(self._keys, dtype=np.uint64).copy()
+        for start in range(0, len(keys), FRESH):
+            part = keys[start : start + FRESH]
+            sources = self.ids.names_of(part >> _SHIFT)
+            targets = self.ids.names_of(part & _LOW)
+            yield from map(Follow, sources, targets)
 
     def __contains__(self, edge: object) -> bool:
         if not isinstance(edge, Follow):
             return False
-        source, target = self._index.get(edge.source), self._index.get(edge.target)
+        self._compact()
+        source, target = self.ids.number(edge.source), self.ids.number(edge.target)
         if source is None or target is None:
             return False
-        self._compact()
         keys = np.frombuffer(self._keys, dtype=np.uint64)
         key = np.uint64(source << 32 | target)
         at = int(np.searchsorted(keys, key))
@@ -203,12 +234,16 @@ class Edges:
     __hash__ = None  # type: ignore[assignment]  # mutable, like a set
 
     def __repr__(self) -> str:
-        return f"Edges({len(self):,} edges among {len(self._names):,} ids)"
+        return f"Edges({len(self):,} edges among {len(self.ids):,} ids)"
 
 
-def as_edges(follows: Iterable[Follow]) -> Edges:
-    """``follows`` as :class:`Edges` (itself when it already is)."""
-    return follows if isinstance(follows, Edges) else Edges(follows)
+_SHIFT = np.uint64(32)
+_LOW = np.uint64(0xFFFFFFFF)
+
+
+def as_edges(follows: Iterable[Follow], ids: Ids | None = None) -> Edges:
+    """``follows`` as :class:`Edges` (itself when it already is), numbered in ``ids``."""
+    return follows if isinstance(follows, Edges) else Edges(follows, ids)
 
 
 _PERSON_FIELDS = (
@@ -667,13 +702,18 @@ class AccountData:
     :param people: every other person mentioned, by ``external_id``: a dict, or for big
         accounts a :class:`PeopleSpool` (the sync reads it only as a mapping).
     :param followers: ids of the people who follow the owner, or ``None`` when the source
-        cannot list them (hidden collection, API plan without the endpoint).
+        cannot list them (hidden collection, API plan without the endpoint). Given as a
+        list, kept as an :class:`~app.networks.ids.IdList` (a list to its users).
     :param friends: ids of the people the owner follows, or ``None`` likewise.
     :param follows: follow edges among ``people`` (owner edges are implied by ``followers``
         and ``friends`` and need not be repeated): :class:`Edges` by default, filled like a
-        set; a plain set of :class:`Follow` is taken too.
+        set; a plain set of :class:`Follow` is taken and turned into :class:`Edges`.
     :param lists_fetched: ids of the people whose own following list was read completely,
-        so an absent edge from them means "does not follow", not "unknown".
+        so an absent edge from them means "does not follow", not "unknown". Given as a set,
+        kept as an :class:`~app.networks.ids.IdSet`.
+
+    The edges, lists and set number their ids in one table (``follows.ids``). A list or set
+    assigned later is taken as it is (the sync reads either).
     :param posts: the owner's posts: a list (a live fetch), or a :class:`PostSpool` (the
         importers fill one as they parse; the sync turns any list into one).
     :param notes: plain sentences for the page about what this source could not provide.
@@ -685,15 +725,40 @@ class AccountData:
 
     owner: Person
     people: MutableMapping[str, Person] = field(default_factory=dict)
-    followers: list[str] | None = field(default_factory=list)
-    friends: list[str] | None = field(default_factory=list)
+    followers: MutableSequence[str] | None = field(default_factory=list)
+    friends: MutableSequence[str] | None = field(default_factory=list)
     follows: Edges | set[Follow] = field(default_factory=Edges)
-    lists_fetched: set[str] = field(default_factory=set)
+    lists_fetched: MutableSet[str] = field(default_factory=set)
     posts: list[Post] | PostSpool = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     archive_date: datetime | None = None
     missing_parts: list[str] = field(default_factory=list)
     parts: dict[str, PartRead] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Number every id of the edges, lists and set in one :class:`Ids` table: what a
+        producer gives as strings is held from here on as numbers of it, so a million
+        followers cost megabytes, not hundreds of them."""
+        self.follows = as_edges(self.follows)
+        ids = self.follows.ids
+        if self.followers is not None and not _numbered_in(self.followers, ids):
+            self.followers = IdList(ids, self.followers)
+        if self.friends is not None and not _numbered_in(self.friends, ids):
+            self.friends = IdList(ids, self.friends)
+        if not _numbered_in(self.lists_fetched, ids):
+            self.lists_fetched = IdSet(ids, self.lists_fetched)
+        self.settle()
+
+    def settle(self) -> None:
+        """Number every id given or added so far and let go of the strings: what is left of
+        them is the compact table."""
+        if isinstance(self.follows, Edges):
+            self.follows.settle()
+        for listed in (self.followers, self.friends, self.lists_fetched):
+            if isinstance(listed, IdList | IdSet):
+                listed.settle()
+        if isinstance(self.follows, Edges):
+            self.follows.ids.settle()
 
     def mark(
         self,
@@ -737,6 +802,10 @@ class AccountData:
         if marked.state in (PartState.COMPLETE, PartState.PARTIAL) and marked.count is None:
             return PartRead(marked.state, count, marked.total or total, marked.reason)
         return marked
+
+
+def _numbered_in(ids_of: object, ids: Ids) -> bool:
+    return isinstance(ids_of, IdList | IdSet) and ids_of.ids is ids
 
 
 class Progress(Protocol):

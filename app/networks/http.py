@@ -32,7 +32,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -518,15 +518,15 @@ def _json_or_none(response: requests.Response) -> Any:
 
 
 def graph_candidates(
-    followers: list[str] | None, friends: list[str] | None, max_people: int
+    followers: Sequence[str] | None, friends: Sequence[str] | None, max_people: int
 ) -> list[str]:
     """Pick, deterministically, whose following lists to read for the follow graph.
 
     Mutuals come first (in follower order), then the other followers, then the other
     friends, cut at ``max_people``. Shared by the live fetchers.
     """
-    followers = followers or []
-    friends = friends or []
+    followers = list(followers or ())
+    friends = list(friends or ())
     friend_set = set(friends)
     mutuals = [p for p in followers if p in friend_set]
     mutual_set = set(mutuals)

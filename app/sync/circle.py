@@ -18,8 +18,9 @@ person following themselves are left out of the counts.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableSequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -27,9 +28,11 @@ import numpy as np
 from app.networks.base import AccountData, Edges, as_edges
 from app.networks.base import Follow as FollowRecord
 from app.networks.base import Person as PersonRecord
+from app.networks.ids import IdList, Ids, IdSet
 
-#: Rows made from the arrays at a time (:meth:`Circle.person_rows`, :meth:`Circle.follow_rows`).
-ROWS = 50_000
+#: Rows made from the arrays at a time (:meth:`Circle.person_rows`, :meth:`Circle.follow_rows`):
+#: 20,000 people's records are about 8 MB.
+ROWS = 20_000
 
 
 def _unique_in_order(numbers: np.ndarray) -> np.ndarray:
@@ -58,27 +61,34 @@ class Circle:
 
     @classmethod
     def of(cls, data: AccountData) -> Circle:
-        """Intern ``data``'s ids and count its overlaps (``data.follows`` becomes
-        :class:`~app.networks.base.Edges` if it was a set)."""
+        """Number ``data``'s ids and count its overlaps (``data.follows`` becomes
+        :class:`~app.networks.base.Edges` if it was a set). Lists and sets already numbered
+        in the edges' table are read as numbers; others are numbered in batches."""
         edges = as_edges(data.follows)
         data.follows = edges
-        owner = edges.intern(data.owner.external_id)
-        intern = edges.intern
+        ids = edges.names
+        owner = ids.intern(data.owner.external_id)
 
-        def numbers(ids: list[str] | None) -> np.ndarray:
-            found = np.fromiter((intern(pid) for pid in ids or ()), dtype=np.int64)
+        def numbers(listed: MutableSequence[str] | None) -> np.ndarray:
+            if listed is None:
+                return np.empty(0, dtype=np.int64)
+            if isinstance(listed, IdList) and listed.ids is ids:
+                found = listed.numbers()
+            else:
+                found = ids.intern_many(listed)
             found = _unique_in_order(found) if len(found) else found
             return found[found != owner]
 
         followers, friends = numbers(data.followers), numbers(data.friends)
-        fetched_numbers = np.fromiter((intern(pid) for pid in data.lists_fetched), dtype=np.int64)
-        size = len(edges.names)
+        read = data.lists_fetched
+        if not (isinstance(read, IdSet) and read.ids is ids):
+            read = IdSet(ids, read)
+        fetched = read.flags()  # the last to number new ids: all are numbered now
+        size = len(ids)
         is_follower = np.zeros(size, dtype=bool)
         is_follower[followers] = True
         is_friend = np.zeros(size, dtype=bool)
         is_friend[friends] = True
-        fetched = np.zeros(size, dtype=bool)
-        fetched[fetched_numbers] = True
         follows_followers = np.zeros(size, dtype=np.int64)
         follows_friends = np.zeros(size, dtype=np.int64)
         for sources, targets in _pairs(edges.keys()):
@@ -140,12 +150,18 @@ class Circle:
 
     def _read_follower_counts(self) -> np.ndarray:
         counts = np.full(len(self.edges.names), -1, dtype=np.int64)
-        number = self.edges.number
-        for pid, person in self.data.people.items():
-            n = number(pid)
-            if n is not None and person.followers_count is not None:
-                counts[n] = person.followers_count
+        for numbers, batch in self._people():
+            for n, (_, person) in zip(numbers.tolist(), batch, strict=True):
+                if n >= 0 and person.followers_count is not None:
+                    counts[n] = person.followers_count
         return counts
+
+    def _people(self) -> Iterator[tuple[np.ndarray, list[tuple[str, PersonRecord]]]]:
+        """The records, :data:`ROWS` at a time, with their numbers (``-1``: an id no list or
+        edge names), looked up together."""
+        records = iter(self.data.people.items())
+        while batch := list(islice(records, ROWS)):
+            yield self.edges.names.intern_many([pid for pid, _ in batch], add=False), batch
 
     def for_graphs(self, cap: int) -> AccountData:
         """The records of the people the graphs draw (at most ``cap`` per list) and the
@@ -160,17 +176,16 @@ class Circle:
         for sources, targets in _pairs(self.edges.keys()):
             among = keep[sources] & keep[targets] & (sources != targets)
             follows.update(
-                FollowRecord(names[s], names[t])
-                for s, t in zip(sources[among].tolist(), targets[among].tolist(), strict=True)
+                map(FollowRecord, names.names_of(sources[among]), names.names_of(targets[among]))
             )
-        ids = [names[n] for n in np.flatnonzero(keep).tolist()]
+        ids = names.names_of(np.flatnonzero(keep))
         return AccountData(
             owner=data.owner,
             people={pid: person for pid in ids if (person := data.people.get(pid)) is not None},
-            followers=None if data.followers is None else [names[n] for n in followers.tolist()],
-            friends=None if data.friends is None else [names[n] for n in friends.tolist()],
+            followers=None if data.followers is None else names.names_of(followers),
+            friends=None if data.friends is None else names.names_of(friends),
             follows=follows,
-            lists_fetched={names[n] for n in np.flatnonzero(keep & self.fetched).tolist()},
+            lists_fetched=set(names.names_of(np.flatnonzero(keep & self.fetched))),
         )
 
     # -- rows -------------------------------------------------------------------------------
@@ -184,14 +199,14 @@ class Circle:
         no array is turned whole into a Python list.
         """
         names = self.edges.names
-        number = self.edges.number
         in_followers = graphs["followers"]["people"]
         in_friends = graphs["friends"]["people"]
-        listed = (self.is_follower | self.is_friend).tobytes()  # one byte per number
-        written = bytearray(len(names))
+        listed = self.is_follower | self.is_friend
+        written = np.zeros(len(names), dtype=bool)
 
-        def rows(batch: list[tuple[int, str, PersonRecord | None]]) -> Iterator[tuple[Any, ...]]:
-            at = np.fromiter((n for n, _, _ in batch), dtype=np.int64, count=len(batch))
+        def rows(
+            at: np.ndarray, batch: list[tuple[str, PersonRecord | None]]
+        ) -> Iterator[tuple[Any, ...]]:
             columns = zip(
                 self.is_follower[at].tolist(),
                 self.is_friend[at].tolist(),
@@ -201,7 +216,7 @@ class Circle:
                 batch,
                 strict=True,
             )
-            for follower, friend, known, of_followers, of_friends, (_, pid, person) in columns:
+            for follower, friend, known, of_followers, of_friends, (pid, person) in columns:
                 as_follower = in_followers.get(pid) or {} if follower else {}
                 as_friend = in_friends.get(pid) or {} if friend else {}
                 yield (
@@ -225,22 +240,19 @@ class Circle:
                     person.links if person else (),
                 )
 
-        batch: list[tuple[int, str, PersonRecord | None]] = []
-        for pid, person in self.data.people.items():
-            n = number(pid)
-            if n is not None and listed[n] and not written[n]:
-                written[n] = 1
-                batch.append((n, pid, person))
-                if len(batch) == ROWS:
-                    yield from rows(batch)
-                    batch = []
-        yield from rows(batch)
-        done = np.frombuffer(written, dtype=bool)
+        for numbers, batch in self._people():
+            wanted = numbers >= 0
+            wanted[wanted] = listed[numbers[wanted]]
+            at = numbers[wanted]
+            written[at] = True
+            yield from rows(
+                at, [record for record, keep in zip(batch, wanted.tolist(), strict=True) if keep]
+            )
         unwritten = np.concatenate([self.followers, self.friends])
-        unwritten = _unique_in_order(unwritten[~done[unwritten]])  # usually none
+        unwritten = _unique_in_order(unwritten[~written[unwritten]])  # usually none
         for start in range(0, len(unwritten), ROWS):
-            chunk = unwritten[start : start + ROWS].tolist()
-            yield from rows([(n, names[n], None) for n in chunk])
+            at = unwritten[start : start + ROWS]
+            yield from rows(at, [(pid, None) for pid in names.names_of(at)])
 
     def follow_rows(self, snapshot_id: int) -> Iterator[tuple[Any, ...]]:
         """Every known follow among the owner and their followers and friends, the owner's
@@ -248,39 +260,48 @@ class Circle:
         number, then target's).
 
         The follows the records hold are read from the sorted edge keys :data:`ROWS` at a
-        time; the owner's follows that the lists imply (one per follower and friend) are
-        sorted apart and merged into the part whose range they fall in, where a follow that
-        both name is kept once. No temporary array of every row is made.
+        time. The owner's follows that the lists imply (one per follower and friend: two
+        sorted arrays, "X follows me" and "I follow X") are merged into the part whose range
+        they fall in, where a follow that both name is kept once; those past the last edge
+        follow, in order. No array of every row is made.
         """
         owner = np.uint64(self.owner)
         known = self.is_follower | self.is_friend
         known[self.owner] = True
-        listed = np.unique(
-            np.concatenate(
-                [
-                    self.followers.astype(np.uint64) << _SHIFT | owner,
-                    owner << _SHIFT | self.friends.astype(np.uint64),
-                ]
-            )
-        )
+        implied = [_owner_keys(self.followers, owner, to_owner=True)]
+        implied.append(_owner_keys(self.friends, owner, to_owner=False))
+        taken = [0, 0]  # implied follows written so far, of each array
         names = self.edges.names
         keys = self.edges.keys()
-        taken = 0  # listed follows written so far
         for start in range(0, len(keys), ROWS):
             part = keys[start : start + ROWS]
             sources, targets = _split(part)
-            found = part[known[sources] & known[targets] & (sources != targets)]
-            # The listed follows that sort before the next part's first key.
-            upto = (
-                int(np.searchsorted(listed, keys[start + ROWS]))
-                if start + ROWS < len(keys)
-                else len(listed)
-            )
-            if upto > taken:
-                found = np.unique(np.concatenate([found, listed[taken:upto]]))
-                taken = upto
-            yield from _follows(snapshot_id, found, names)
-        yield from _follows(snapshot_id, listed[taken:], names)
+            found = [part[known[sources] & known[targets] & (sources != targets)]]
+            # The implied follows up to this part's last key.
+            for which, listed in enumerate(implied):
+                upto = int(np.searchsorted(listed, part[-1], side="right"))
+                found.append(listed[taken[which] : upto])
+                taken[which] = upto
+            yield from _follows(snapshot_id, np.unique(np.concatenate(found)), names)
+        # Past the last edge: "X follows me" for X numbered below me, "I follow X", then
+        # "X follows me" for the others (the two arrays share no key).
+        to_owner, from_owner = (listed[done:] for listed, done in zip(implied, taken, strict=True))
+        below = int(np.searchsorted(to_owner, owner << _SHIFT))
+        for rest in (to_owner[:below], from_owner, to_owner[below:]):
+            yield from _follows(snapshot_id, rest, names)
+
+
+def _owner_keys(numbers: np.ndarray, owner: np.uint64, to_owner: bool) -> np.ndarray:
+    """The sorted keys of "each of ``numbers`` follows the owner" (``to_owner``) or "the
+    owner follows each", made in place on one array (``numbers`` hold no repeats)."""
+    keys = numbers.astype(np.uint64)
+    keys.sort()
+    if to_owner:
+        keys <<= _SHIFT
+        keys |= owner
+    else:
+        keys |= owner << _SHIFT
+    return keys
 
 
 _SHIFT = np.uint64(32)
@@ -300,9 +321,11 @@ def _split(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (keys >> _SHIFT).astype(np.int64), (keys & _LOW).astype(np.int64)
 
 
-def _follows(
-    snapshot_id: int, keys: np.ndarray, names: list[str]
-) -> Iterator[tuple[int, str, str]]:
-    """Follow rows of edge ``keys``."""
-    for source, target in zip((keys >> _SHIFT).tolist(), (keys & _LOW).tolist(), strict=True):
-        yield (snapshot_id, names[source], names[target])
+def _follows(snapshot_id: int, keys: np.ndarray, names: Ids) -> Iterator[tuple[int, str, str]]:
+    """Follow rows of edge ``keys``, their ids decoded :data:`ROWS` at a time (the owner's
+    own follows come as one part as big as their lists)."""
+    for start in range(0, len(keys), ROWS):
+        part = keys[start : start + ROWS]
+        sources, targets = names.names_of(part >> _SHIFT), names.names_of(part & _LOW)
+        for source, target in zip(sources, targets, strict=True):
+            yield (snapshot_id, source, target)

@@ -10,6 +10,7 @@ many values it shortened.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from app.networks.base import AccountData, Person, Post, PostSpool
 
@@ -112,7 +113,7 @@ def _fields(person: Person) -> tuple[object, ...]:
     )
 
 
-def _renamed(ids: list[str] | None, renamed: dict[str, str]) -> list[str] | None:
+def _renamed(ids: Sequence[str] | None, renamed: dict[str, str]) -> list[str] | None:
     if ids is None:
         return None
     return [renamed.get(pid, pid) for pid in ids]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -169,16 +170,22 @@ def test_circle_counts_what_the_graph_analysis_counts(cap):
             assert pairs(ours["links"]) == pairs(theirs["links"])
 
 
+@pytest.mark.parametrize("owner_first", [False, True])
 @pytest.mark.parametrize("rows", [3, 64, 50_000])
-def test_circle_rows_in_batches_are_the_plain_rows_in_order(monkeypatch, rows):
+def test_circle_rows_in_batches_are_the_plain_rows_in_order(monkeypatch, rows, owner_first):
     """Counts, graph edges, person and follow rows read ``rows`` edges or rows at a time are
     those of one pass, and the rows those a plain pass over the records makes, in the same
     order: the owner's follows merged in key order across batch edges, no repeat, people
-    without a record last."""
+    without a record last; whether the owner's number comes after everyone's or first."""
     import app.sync.circle as circle_module
 
     data = make_account("github", 120, posts=0, now=datetime(2026, 1, 1, tzinfo=UTC))
     owner = data.owner.external_id
+    if owner_first:
+        follows = Edges()
+        follows.intern(owner)
+        follows.update(data.follows)
+        data = replace(data, follows=follows)
     data.follows.add(FollowRecord(owner, data.followers[5]))  # the records name the owner
     data.follows.add(FollowRecord(data.friends[3], owner))
     data.followers = [*data.followers, "no-record"]
@@ -212,6 +219,30 @@ def test_circle_rows_in_batches_are_the_plain_rows_in_order(monkeypatch, rows):
     follow_rows = list(circle.follow_rows(7))
     assert follow_rows == [(7, source, target) for source, target in expected]
     assert len(follow_rows) > 3 * rows or rows == 50_000
+
+
+def test_owner_follows_past_the_last_edge_come_in_key_order():
+    """The owner's implied follows after the last edge are "X follows me" for X numbered
+    below the owner, then "I follow X", then "X follows me" for the rest."""
+    edges = Edges()
+    edges.add_pair("a", "b")
+    for pid in ("quiet", "me", "z"):  # numbered 2, 3, 4
+        edges.intern(pid)
+    data = AccountData(
+        owner=PersonRecord("me", "me"),
+        followers=["a", "quiet", "z"],
+        friends=["b", "z"],
+        follows=edges,
+    )
+    rows = list(Circle.of(data).follow_rows(1))
+    assert [row[1:] for row in rows] == [
+        ("a", "b"),
+        ("a", "me"),
+        ("quiet", "me"),
+        ("me", "b"),
+        ("me", "z"),
+        ("z", "me"),
+    ]
 
 
 def test_circle_picks_read_lists_then_overlap_for_the_graph():
