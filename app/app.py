@@ -14,6 +14,7 @@ from app import commands
 from app.extensions import csrf, db, limiter, limiter_storage_warning, login_manager, migrate, oauth
 from app.filters import Environment, register_filters
 from app.logs import FORMAT, ContextFilter
+from app.memory import bound_heap
 from app.models import load_user
 from app.networks.outbound import policy_from_config
 from app.settings import INSTANCE_DIR, Config, ConfigError, config_from_env
@@ -44,6 +45,7 @@ def create_app(config_object: type[Config] | None = None) -> Flask:
     :raises app.settings.ConfigError: when a required production setting is missing.
     """
     config_object = config_object or config_from_env()
+    bound_heap()  # big temporary arrays mapped apart, not left as holes in the heap
     app = Flask(__name__.split(".")[0], instance_path=str(INSTANCE_DIR))
     app.jinja_environment = Environment  # before anything creates app.jinja_env
     app.config.from_object(config_object)

@@ -30,6 +30,7 @@ from app.analysis.timeline import analyse_timeline
 from app.extensions import db
 from app.logs import log_context
 from app.mail.notices import alert_after_run
+from app.memory import give_back
 from app.models import (
     Connection,
     ConnectionStatus,
@@ -486,6 +487,8 @@ def store_snapshot(
         # One path for every size: one post per id, in date order, spilled to a temporary
         # file past a few thousand (the analyses and the writes read it in batches).
         data.posts = PostSpool(data.posts)
+    data.settle()
+    give_back()  # what the producer freed, before the analysis needs more
     analysed = analyse(
         data,
         timezone=user.timezone,
@@ -494,6 +497,7 @@ def store_snapshot(
         previous=previous_pictures(previous),
     )
     graphs = analysed["graphs"]
+    give_back()  # the analysis's working arrays, before the writes
 
     # Leftovers of runs that died half-way are dropped before building a new snapshot.
     db.session.execute(
@@ -566,6 +570,7 @@ def write_rows(
     for model, columns, rows in steps:
         copy_rows(db.session, model.__table__, columns, rows, progress=progress.advance)
         db.session.commit()
+        give_back()
     analyze(db.session, [model.__tablename__ for model, _, _ in steps])
     db.session.commit()
 
