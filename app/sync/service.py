@@ -51,6 +51,7 @@ from app.networks.base import (
     AuthExpired,
     NetworkError,
     PostSpool,
+    as_edges,
     count_posts,
 )
 from app.networks.base import Person as PersonRecord
@@ -71,6 +72,9 @@ STALE_AFTER = timedelta(minutes=15)
 STAGE_MAX = 40
 #: How many gained / lost people a snapshot lists by name.
 GROWTH_LIST_MAX = 500
+#: Accounts naming at least this many people give the memory each stage freed back to the
+#: system (:func:`app.memory.give_back`, a few milliseconds; smaller ones free little).
+GIVE_BACK_FROM = 50_000
 
 
 class SyncRefused(Exception):
@@ -487,8 +491,11 @@ def store_snapshot(
         # One path for every size: one post per id, in date order, spilled to a temporary
         # file past a few thousand (the analyses and the writes read it in batches).
         data.posts = PostSpool(data.posts)
+    data.follows = as_edges(data.follows)
     data.settle()
-    give_back()  # what the producer freed, before the analysis needs more
+    big = len(data.follows.ids) >= GIVE_BACK_FROM
+    if big:
+        give_back()  # what the producer freed, before the analysis needs more
     analysed = analyse(
         data,
         timezone=user.timezone,
@@ -497,7 +504,8 @@ def store_snapshot(
         previous=previous_pictures(previous),
     )
     graphs = analysed["graphs"]
-    give_back()  # the analysis's working arrays, before the writes
+    if big:
+        give_back()  # the analysis's working arrays, before the writes
 
     # Leftovers of runs that died half-way are dropped before building a new snapshot.
     db.session.execute(
@@ -524,7 +532,7 @@ def store_snapshot(
     )
     db.session.add(snapshot)
     db.session.commit()
-    write_rows(snapshot, data, analysed, progress)
+    write_rows(snapshot, data, analysed, progress, give_back_after=big)
     make_current(connection, run, snapshot, data)
     prune_old_snapshots(connection.id, keep=snapshot.id)
     refresh_matches(connection.user_id)
@@ -551,10 +559,18 @@ def compared_since(combined: Combined, previous: Snapshot | None) -> datetime | 
 
 
 def write_rows(
-    snapshot: Snapshot, data: AccountData, analysed: dict[str, Any], progress: RunProgress
+    snapshot: Snapshot,
+    data: AccountData,
+    analysed: dict[str, Any],
+    progress: RunProgress,
+    *,
+    give_back_after: bool = False,
 ) -> None:
     """Write the snapshot's people, follows and posts in batches, one commit per table,
-    then refresh the planner's statistics of the three tables."""
+    then refresh the planner's statistics of the three tables.
+
+    :param give_back_after: give the memory freed back after each table (a big account).
+    """
     post_values = itemgetter(*POST_COLUMNS)
     circle: Circle = analysed["circle"]
     steps = (
@@ -570,7 +586,8 @@ def write_rows(
     for model, columns, rows in steps:
         copy_rows(db.session, model.__table__, columns, rows, progress=progress.advance)
         db.session.commit()
-        give_back()
+        if give_back_after:
+            give_back()
     analyze(db.session, [model.__tablename__ for model, _, _ in steps])
     db.session.commit()
 

@@ -22,7 +22,7 @@ from app.networks.base import (
 from app.networks.base import Follow as FollowEdge
 from app.networks.base import Person as PersonRecord
 from app.networks.base import Post as PostRecord
-from app.sync import producers
+from app.sync import producers, service
 from app.sync.runner import SyncRefused, active_run, start_sync
 from tests.factories import UserFactory
 
@@ -99,7 +99,12 @@ def people_by_id(snapshot_id: int) -> dict[str, Person]:
     return {row.external_id: row for row in rows}
 
 
-def test_sync_stores_overlap_counts_of_the_story(connection, producer):
+@pytest.mark.parametrize("big", [False, True])
+def test_sync_stores_overlap_counts_of_the_story(connection, producer, monkeypatch, big):
+    """The same rows whether or not the account is big enough for the sync to hand the
+    memory each stage freed back to the system between stages."""
+    if big:
+        monkeypatch.setattr(service, "GIVE_BACK_FROM", 0)
     run = sync(connection)
     assert run.status == "done", run.error
     db.session.refresh(connection)
