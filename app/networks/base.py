@@ -711,9 +711,6 @@ class AccountData:
     :param lists_fetched: ids of the people whose own following list was read completely,
         so an absent edge from them means "does not follow", not "unknown". Given as a set,
         kept as an :class:`~app.networks.ids.IdSet`.
-
-    The edges, lists and set number their ids in one table (``follows.ids``). A list or set
-    assigned later is taken as it is (the sync reads either).
     :param posts: the owner's posts: a list (a live fetch), or a :class:`PostSpool` (the
         importers fill one as they parse; the sync turns any list into one).
     :param notes: plain sentences for the page about what this source could not provide.
@@ -721,6 +718,9 @@ class AccountData:
     :param parts: how completely each part was read, where the producer knows better than
         the defaults of :meth:`part`: a list that is ``None`` is absent, anything else given
         is complete.
+
+    The edges, lists and set number their ids in one table (``follows.ids``). A list or set
+    assigned later is taken as it is (the sync reads either).
     """
 
     owner: Person
